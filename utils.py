@@ -1,0 +1,224 @@
+"""Shared helpers for the SGD and mini-batches course (fastbook chapter 4).
+
+Each helper is first derived in a notebook, then kept here because a later notebook reuses it.
+Names follow the book; the book's globals (`dl`, `opt`, `weights`) become explicit arguments.
+"""
+import math
+import os
+import random
+import shutil
+import tarfile
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+COURSE_DIR = Path(__file__).resolve().parent
+DATA_DIR = COURSE_DIR / "data"
+ARCHIVE_ENV = "MNIST_SAMPLE_TGZ"
+MNIST_PARTS = ("train/3", "train/7", "valid/3", "valid/7", "labels.csv")
+
+# fastai 2.8.12 decorates a few of its functions with `torch.jit.script`, which torch 2.14 deprecates
+# with a FutureWarning when fastai is imported. It is about fastai's internals, not the course's code,
+# so that one message is silenced here; import utils before fastai and it never shows.
+warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
+
+
+# ---------------------------------------------------------------- environment
+
+def set_seed(seed=42):
+    "Seed Python's, NumPy's and torch's random generators so shuffles and inits repeat."
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    return seed
+
+
+def get_device():
+    "The best device here: CUDA, then Apple's MPS, then the CPU."
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+# ---------------------------------------------------------------- data
+
+def _is_mnist_sample(folder):
+    return all((Path(folder) / part).exists() for part in MNIST_PARTS)
+
+
+def _extract_archive(archive, dest):
+    "Extract `archive` into a temporary folder beside `dest`; move it into place only when complete."
+    archive = Path(archive)
+    if not archive.is_file():
+        raise FileNotFoundError(
+            f"{ARCHIVE_ENV} points at {archive}, which is not a file. Point it at a copy of "
+            f"mnist_sample.tgz, or unset it to download the data with fastai.")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".mnist_sample-", dir=dest.parent))
+    try:
+        try:
+            with tarfile.open(archive) as tar:
+                tar.extractall(tmp, filter="data")
+        except (tarfile.TarError, EOFError, OSError) as e:
+            raise RuntimeError(
+                f"{archive} is not a readable .tgz archive ({e}). Fetch a fresh copy of "
+                f"mnist_sample.tgz, or unset {ARCHIVE_ENV} to download the data with fastai.") from e
+        found = [p for p in [tmp, *tmp.iterdir()] if p.is_dir() and _is_mnist_sample(p)]
+        if not found:
+            raise RuntimeError(
+                f"{archive} does not hold the MNIST sample (expected {', '.join(MNIST_PARTS)}). "
+                f"Fetch a fresh copy of mnist_sample.tgz.")
+        os.replace(found[0], dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def mnist_sample_path(data_dir=None):
+    "Folder of the MNIST 3s-and-7s sample: from $MNIST_SAMPLE_TGZ when set, else fastai's download."
+    data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
+    dest = data_dir / "mnist_sample"
+    if _is_mnist_sample(dest):
+        return dest
+    archive = os.environ.get(ARCHIVE_ENV)
+    if archive:
+        return _extract_archive(archive, dest)
+    from fastai.data.external import URLs, untar_data
+    try:
+        return untar_data(URLs.MNIST_SAMPLE, data=data_dir, archive=data_dir / "archive")
+    except Exception as e:
+        raise RuntimeError(
+            f"Could not download the MNIST sample ({type(e).__name__}: {e}). Check your network, or "
+            f"work offline: set {ARCHIVE_ENV}=/path/to/mnist_sample.tgz (see data/README.md).") from e
+
+
+def load_digits(folder):
+    "Every PNG in `folder`, in sorted order, as one float tensor (n, 28, 28) scaled to [0, 1]."
+    from PIL import Image
+    files = sorted(Path(folder).glob("*.png"))
+    if not files:
+        raise FileNotFoundError(f"No PNG images in {folder}: is the MNIST sample complete?")
+    pixels = np.stack([np.asarray(Image.open(f)) for f in files])
+    return torch.from_numpy(pixels).float() / 255
+
+
+def mnist_tensors(path):
+    "The book's `train_x, train_y, valid_x, valid_y`: x is (n, 784) in [0, 1], y is (n, 1), 1 for a 3."
+    out = []
+    for split in ("train", "valid"):
+        threes, sevens = load_digits(Path(path) / split / "3"), load_digits(Path(path) / split / "7")
+        out.append(torch.cat([threes, sevens]).view(-1, 28 * 28))
+        out.append(torch.tensor([1] * len(threes) + [0] * len(sevens)).unsqueeze(1))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- model, loss and training (notebooks 04-05)
+
+def init_params(size, std=1.0):
+    "Random parameters of shape `size`, drawn from N(0, std²), that track their gradients."
+    return (torch.randn(size) * std).requires_grad_()
+
+
+def mnist_loss(predictions, targets):
+    "Mean distance of sigmoid(predictions) from the targets (1 for a 3, 0 for a 7)."
+    predictions = predictions.sigmoid()
+    return torch.where(targets == 1, 1 - predictions, predictions).mean()
+
+
+def batch_accuracy(xb, yb):
+    "Fraction of a batch whose prediction (sigmoid > 0.5) matches its 0/1 target."
+    preds = xb.sigmoid()
+    correct = (preds > 0.5) == yb
+    return correct.float().mean()
+
+
+def calc_grad(xb, yb, model):
+    "Add the gradient of `mnist_loss` on one batch to the parameters' `.grad`."
+    loss = mnist_loss(model(xb), yb)
+    loss.backward()
+    return loss
+
+
+def train_epoch(model, dl, opt):
+    "One pass over `dl`: a gradient step after every mini-batch."
+    for xb, yb in dl:
+        calc_grad(xb, yb, model)
+        opt.step()
+        opt.zero_grad()
+
+
+def validate_epoch(model, dl):
+    "Mean of the batch accuracies over `dl`, rounded to 4 places as the book prints it."
+    with torch.no_grad():
+        accs = [batch_accuracy(model(xb), yb) for xb, yb in dl]
+    return round(torch.stack(accs).mean().item(), 4)
+
+
+class BasicOptim:
+    "The book's optimiser: `step` does p -= lr * p.grad, `zero_grad` clears the gradients."
+    def __init__(self, params, lr):
+        self.params, self.lr = list(params), lr
+
+    def step(self, *args, **kwargs):
+        for p in self.params:
+            p.data -= p.grad.data * self.lr
+
+    def zero_grad(self, *args, **kwargs):
+        for p in self.params:
+            p.grad = None
+
+
+def train_model(model, train_dl, valid_dl, opt, epochs):
+    "Train for `epochs` epochs; return the validation accuracy after each one."
+    accs = []
+    for _ in range(epochs):
+        train_epoch(model, train_dl, opt)
+        accs.append(validate_epoch(model, valid_dl))
+    return accs
+
+
+# ---------------------------------------------------------------- the fast tensor loader (notebook 06)
+
+class TensorLoader:
+    "Mini-batches `(x[idx], y[idx])` gathered from whole tensors; same batches as torch's DataLoader."
+    def __init__(self, x, y, batch_size=1, shuffle=False, drop_last=False, generator=None):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if not (torch.is_tensor(x) and torch.is_tensor(y)):
+            raise TypeError(f"x and y must be tensors, got {type(x).__name__} and {type(y).__name__}")
+        if len(x) != len(y):
+            raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+        if len(x) == 0:
+            raise ValueError("the dataset is empty: there is nothing to batch")
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        self.x, self.y, self.bs = x, y, batch_size
+        self.shuffle, self.drop_last, self.generator = shuffle, drop_last, generator
+
+    def __len__(self):
+        n = len(self.x)
+        return n // self.bs if self.drop_last else math.ceil(n / self.bs)
+
+    def _order(self):
+        n = len(self.x)
+        if not self.shuffle:
+            return torch.arange(n)
+        g = self.generator
+        # torch's DataLoader draws one number from its generator for worker seeds at each epoch's start
+        torch.empty((), dtype=torch.int64).random_(generator=g)
+        if g is None:  # then RandomSampler seeds a fresh generator from torch's global one
+            g = torch.Generator().manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
+        order = torch.randperm(n, generator=g)
+        torch.randperm(n, generator=g)  # RandomSampler draws a second, empty tail permutation
+        return order
+
+    def __iter__(self):
+        order = self._order().to(self.x.device)
+        for i in range(len(self)):
+            idx = order[i * self.bs:(i + 1) * self.bs]
+            yield self.x[idx], self.y[idx]

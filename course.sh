@@ -30,7 +30,10 @@ setup() {
 
 case "${1:-}" in
   setup) setup ;;
-  lab)   setup; exec "$VENV/bin/jupyter" lab notebooks/01_dataloader_basics.ipynb ;;
+  lab)   setup
+         args=()
+         [ "$(id -u)" = 0 ] && args+=(--allow-root)  # containers and Colab-like boxes run as root
+         exec "$VENV/bin/jupyter" lab "${args[@]}" notebooks/01_dataloader_basics.ipynb ;;
   test)  setup; shift; exec "$VENV/bin/python" -m pytest "$@" ;;
   *) echo "usage: ./course.sh lab | test [pytest args] | setup" >&2; exit 2 ;;
 esac

@@ -1,0 +1,63 @@
+"""The Colab badge and setup cell: one URL, stamped everywhere; the cell works on 'Colab' and is inert elsewhere."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import colab  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def setup_cell(path):
+    return next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code").source
+
+
+def run_cell(source, cwd, fake_colab, repo_url=None):
+    "Run a cell's code in a fresh Python in `cwd`, optionally pretending to be Colab."
+    prelude = "import sys, types\nsys.modules['google.colab'] = types.ModuleType('google.colab')\n" if fake_colab else ""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if repo_url:
+        env["COURSE_REPO_URL"] = repo_url
+    check = "\nimport utils, os\nprint(os.path.dirname(os.path.abspath(utils.__file__)))"
+    return subprocess.run([sys.executable, "-c", prelude + source + (check if fake_colab else "")],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_numbering_is_dense():
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, len(NOTEBOOKS) + 1)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_badge_and_setup_cell_match_the_one_repo_url(path):
+    nb = nbformat.read(path, as_version=4)
+    title = nb.cells[0]
+    assert title.cell_type == "markdown" and title.source.startswith(f"# {path.name[:2]} ")
+    assert colab.badge(path.name) in title.source
+    assert setup_cell(path) == colab.SETUP_CELL
+    last = nb.cells[-1].source if nb.cells[-1].cell_type == "markdown" else ""
+    assert "## Questionnaire" in "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "## Further research" in last
+
+
+def test_setup_cell_does_nothing_outside_colab(tmp_path):
+    result = run_cell(colab.SETUP_CELL, tmp_path, fake_colab=False, repo_url="/nonexistent")
+    assert result.returncode == 0, result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_setup_cell_fetches_utils_on_colab(tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    workdir = tmp_path / "content"
+    workdir.mkdir()
+    result = run_cell(colab.SETUP_CELL, workdir, fake_colab=True, repo_url=str(clone))
+    assert result.returncode == 0, result.stderr
+    assert (workdir / "utils.py").read_text() == (clone / "utils.py").read_text()
+    assert result.stdout.strip() == str(workdir)  # `import utils` found the fetched copy
+    assert sorted(p.name for p in workdir.iterdir()) == ["utils.py"]  # the clone was cleaned up

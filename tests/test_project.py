@@ -1,0 +1,38 @@
+"""The project's own promises: one source of versions, the README's commands, CI runs exactly the test command."""
+import re
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pins():
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    return dict(l.split("==") for l in lines if l.strip() and not l.startswith("#"))
+
+
+def test_every_requirement_is_pinned_and_installed_at_that_version():
+    assert {"torch", "torchvision", "fastai", "jupyterlab", "nbval", "matplotlib", "pytest"} <= set(pins())
+    for name, pinned in pins().items():
+        assert version(name) == pinned, f"{name}: installed {version(name)}, requirements.txt pins {pinned}"
+
+
+def test_environment_yml_installs_requirements_txt_and_writes_no_version():
+    env = (ROOT / "environment.yml").read_text()
+    assert "- -r requirements.txt" in env
+    assert "python=3.11" in env
+    assert not re.search(r"==|>=|<=", env)
+    assert not any(name in env for name in pins())
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    assert "./course.sh lab" in readme and "./course.sh test" in readme
+    ci = [l for l in (ROOT / ".ci" / "run").read_text().splitlines() if l and not l.startswith(("#", "set ", "cd ", "export "))]
+    assert ci == ["./course.sh test"]
+
+
+def test_readme_maps_every_notebook():
+    readme = (ROOT / "README.md").read_text()
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        assert f"(notebooks/{nb.name})" in readme, f"README's course map misses {nb.name}"

@@ -119,9 +119,9 @@ def mnist_tensors(path):
 
 # ---------------------------------------------------------------- model, loss and training (notebooks 04-05)
 
-def init_params(size, std=1.0):
-    "Random parameters of shape `size`, drawn from N(0, std²), that track their gradients."
-    return (torch.randn(size) * std).requires_grad_()
+def init_params(size, std=1.0, device=None):
+    "Parameters of shape `size` from N(0, std²), drawn on the CPU (same numbers on every device), tracking gradients."
+    return (torch.randn(size) * std).to(device).requires_grad_()
 
 
 def mnist_loss(predictions, targets):

@@ -185,40 +185,47 @@ def train_model(model, train_dl, valid_dl, opt, epochs):
 # ---------------------------------------------------------------- the fast tensor loader (notebook 06)
 
 class TensorLoader:
-    "Mini-batches `(x[idx], y[idx])` gathered from whole tensors; same batches as torch's DataLoader."
+    "Mini-batches `(x[idx], y[idx])` gathered on the tensors' own device; same batches as torch's DataLoader."
     def __init__(self, x, y, batch_size=1, shuffle=False, drop_last=False, generator=None):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if not (torch.is_tensor(x) and torch.is_tensor(y)):
             raise TypeError(f"x and y must be tensors, got {type(x).__name__} and {type(y).__name__}")
+        if x.dim() == 0 or y.dim() == 0:
+            raise ValueError("x and y must have a first (batch) dimension, got a 0-d tensor")
         if len(x) != len(y):
             raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
         if len(x) == 0:
             raise ValueError("the dataset is empty: there is nothing to batch")
+        if x.device != y.device:
+            raise ValueError(f"x and y must be on the same device, got {x.device} and {y.device}")
         if generator is not None and not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-        self.x, self.y, self.bs = x, y, batch_size
-        self.shuffle, self.drop_last, self.generator = shuffle, drop_last, generator
+        self.x, self.y, self.bs = x, y, int(batch_size)
+        self.shuffle, self.drop_last, self.generator = bool(shuffle), bool(drop_last), generator
 
     def __len__(self):
         n = len(self.x)
         return n // self.bs if self.drop_last else math.ceil(n / self.bs)
 
-    def _order(self):
-        n = len(self.x)
-        if not self.shuffle:
-            return torch.arange(n)
-        g = self.generator
-        # torch's DataLoader draws one number from its generator for worker seeds at each epoch's start
-        torch.empty((), dtype=torch.int64).random_(generator=g)
-        if g is None:  # then RandomSampler seeds a fresh generator from torch's global one
-            g = torch.Generator().manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
-        order = torch.randperm(n, generator=g)
-        torch.randperm(n, generator=g)  # RandomSampler draws a second, empty tail permutation
-        return order
-
     def __iter__(self):
-        order = self._order().to(self.x.device)
-        for i in range(len(self)):
-            idx = order[i * self.bs:(i + 1) * self.bs]
+        # Like torch's DataLoader iterator: one int64 drawn for worker seeds as each epoch starts, shuffled or not
+        torch.empty((), dtype=torch.int64).random_(generator=self.generator)
+        return self._batches()
+
+    def _batches(self):
+        n, bs, g = len(self.x), self.bs, self.generator
+        if self.shuffle:
+            if g is None:  # RandomSampler then seeds a fresh generator from torch's global one
+                g = torch.Generator().manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
+            order = torch.randperm(n, generator=g).to(self.x.device)  # the only host-to-device copy
+        else:
+            order = torch.arange(n, device=self.x.device)
+        for i in range(n // bs):
+            idx = order[i * bs:(i + 1) * bs]
+            yield self.x[idx], self.y[idx]
+        if self.shuffle:  # RandomSampler's second (empty) tail permutation, drawn when its items run out
+            torch.randperm(n, generator=g)
+        if n % bs and not self.drop_last:
+            idx = order[n // bs * bs:]
             yield self.x[idx], self.y[idx]

@@ -9,6 +9,7 @@ import random
 import shutil
 import tarfile
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -229,3 +230,80 @@ class TensorLoader:
         if n % bs and not self.drop_last:
             idx = order[n // bs * bs:]
             yield self.x[idx], self.y[idx]
+
+
+# ---------------------------------------------------------------- measurement (notebook 07)
+
+def _sync():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()  # GPU kernels run asynchronously: wait for them before reading a clock
+
+
+def time_it(fn, warmup=1, repeats=5):
+    "Median seconds of `repeats` calls of `fn()` after `warmup` untimed ones; synchronises CUDA around each."
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        _sync()
+        start = time.perf_counter()
+        fn()
+        _sync()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def _flat_grads(per_sample_grads, batch_size):
+    g = per_sample_grads.flatten(1).double()
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= len(g):
+        raise ValueError(f"batch_size must be an integer from 1 to {len(g)}, got {batch_size!r}")
+    return g
+
+
+def grad_noise(per_sample_grads, batch_size):
+    "Exact E|mean of a without-replacement batch − full mean|² = tr(Σ)/B·(N−B)/(N−1)."
+    g = _flat_grads(per_sample_grads, batch_size)
+    n = len(g)
+    if n == 1:
+        return 0.0
+    tr_sigma = (g - g.mean(0)).pow(2).sum(1).mean()  # tr(Σ), Σ the population covariance (divides by N)
+    return (tr_sigma / batch_size * (n - batch_size) / (n - 1)).item()
+
+
+def grad_noise_mc(per_sample_grads, batch_size, draws=100, generator=None):
+    "Monte-Carlo mean of |mean of a random without-replacement batch − full mean|² over `draws` batches."
+    g = _flat_grads(per_sample_grads, batch_size)
+    full = g.mean(0)
+    dists = [(g[torch.randperm(len(g), generator=generator)[:batch_size].to(g.device)].mean(0) - full).pow(2).sum()
+             for _ in range(draws)]
+    return torch.stack(dists).mean().item()
+
+
+def noise_scale(per_sample_grads):
+    "McCandlish et al.'s simple gradient noise scale B_simple = tr(Σ)/|G|²."
+    g = per_sample_grads.flatten(1).double()
+    return ((g - g.mean(0)).pow(2).sum(1).mean() / g.mean(0).pow(2).sum()).item()
+
+
+def is_oom(e):
+    "True for an out-of-memory error: torch.cuda.OutOfMemoryError, or a RuntimeError whose message says so."
+    msg = str(e).lower()
+    return isinstance(e, torch.cuda.OutOfMemoryError) or (
+        isinstance(e, RuntimeError) and ("out of memory" in msg or "can't allocate memory" in msg))
+
+
+def sweep_until_oom(fn, sizes):
+    "Call `fn(size)` for each size until one runs out of memory: `({size: result} so far, failing size or None)`."
+    results = {}
+    for size in sizes:
+        try:
+            results[size] = fn(size)
+            continue
+        except RuntimeError as e:  # torch.cuda.OutOfMemoryError is a RuntimeError
+            if not is_oom(e):
+                raise
+        # outside the except block the traceback, and the tensors its frames held, are gone: free the cache
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        return results, size
+    return results, None

@@ -1,0 +1,173 @@
+"Tests for the measurement helpers of notebook 07: the CUDA-aware timer, the gradient-noise estimators, the OOM sweep."
+import itertools
+
+import pytest
+import torch
+
+import utils
+
+
+# ---------------------------------------------------------------- time_it
+
+def scripted_clock(monkeypatch, times):
+    "Make time.perf_counter return `times` in order."
+    it = iter(times)
+    monkeypatch.setattr(utils.time, "perf_counter", lambda: next(it))
+
+
+def test_time_it_returns_median_of_repeats_after_warmup(monkeypatch):
+    calls = []
+    # three timed calls lasting 5, 1 and 3 seconds: the median is 3, not the mean or the last
+    scripted_clock(monkeypatch, [0.0, 5.0, 10.0, 11.0, 20.0, 23.0])
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert utils.time_it(lambda: calls.append(1), warmup=2, repeats=3) == 3.0
+    assert len(calls) == 5  # 2 warm-up calls + 3 timed ones
+
+
+def test_time_it_even_repeats_median(monkeypatch):
+    scripted_clock(monkeypatch, [0.0, 1.0, 0.0, 4.0, 0.0, 2.0, 0.0, 10.0])
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert utils.time_it(lambda: None, warmup=0, repeats=4) == 3.0
+
+
+def test_time_it_synchronises_cuda_around_each_timed_call(monkeypatch):
+    events = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *a, **k: events.append("sync"))
+    utils.time_it(lambda: events.append("fn"), warmup=1, repeats=3)
+    assert events == ["fn"] + ["sync", "fn", "sync"] * 3
+
+
+def test_time_it_does_not_synchronise_without_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    def boom(*a, **k):
+        raise AssertionError("synchronize called without CUDA")
+    monkeypatch.setattr(torch.cuda, "synchronize", boom)
+    assert utils.time_it(lambda: None, warmup=0, repeats=2) >= 0
+
+
+# ---------------------------------------------------------------- gradient noise
+
+def enumerate_noise(g, b):
+    "E|batch mean − full mean|² over ALL C(N, b) equally likely batches: the definition, by brute force."
+    full = g.mean(0)
+    d = [(g[list(s)].mean(0) - full).pow(2).sum() for s in itertools.combinations(range(len(g)), b)]
+    return torch.stack(d).mean().item()
+
+
+@pytest.fixture
+def tiny():
+    torch.manual_seed(0)
+    return torch.randn(7, 2, 3, dtype=torch.float64) * torch.tensor([1.0, 3.0, 0.5], dtype=torch.float64)
+
+
+@pytest.mark.parametrize("b", range(1, 8))
+def test_grad_noise_equals_enumeration_of_all_subsets(tiny, b):
+    assert utils.grad_noise(tiny, b) == pytest.approx(enumerate_noise(tiny.flatten(1), b), rel=1e-12)
+
+
+def test_grad_noise_endpoints(tiny):
+    g = tiny.flatten(1)
+    population_var = (g - g.mean(0)).pow(2).sum(1).mean().item()
+    assert utils.grad_noise(tiny, 1) == pytest.approx(population_var)  # one sample: tr(Σ)
+    assert utils.grad_noise(tiny, 7) == pytest.approx(0.0, abs=1e-15)  # whole population: no noise
+
+
+def test_grad_noise_closed_form_scalar_case():
+    # N values ±1 half each: mean 0, variance 1; a batch of B has E[mean²] = (1/B)(N−B)/(N−1)
+    g = torch.tensor([1.0, -1.0] * 5).unsqueeze(1)
+    for b in (1, 2, 5, 9):
+        assert utils.grad_noise(g, b) == pytest.approx((10 - b) / (b * 9))
+
+
+def test_grad_noise_mc_agrees_with_exact():
+    gen = torch.Generator().manual_seed(1)
+    g = torch.randn(200, 10, generator=gen, dtype=torch.float64)
+    for b in (1, 10, 150):
+        exact = utils.grad_noise(g, b)
+        mc = utils.grad_noise_mc(g, b, draws=4000, generator=torch.Generator().manual_seed(b))
+        assert mc == pytest.approx(exact, rel=0.05)
+    # and it is the without-replacement value: with replacement would be tr(Σ)/B, 4x larger at B=150
+    assert utils.grad_noise(g, 150) < 0.3 * utils.grad_noise(g, 1) / 150
+
+
+def test_grad_noise_mc_is_reproducible_with_a_generator():
+    g = torch.randn(50, 4)
+    a = utils.grad_noise_mc(g, 5, draws=20, generator=torch.Generator().manual_seed(3))
+    b = utils.grad_noise_mc(g, 5, draws=20, generator=torch.Generator().manual_seed(3))
+    assert a == b
+
+
+def test_noise_scale_is_trace_over_squared_norm():
+    g = torch.tensor([[1.0, 0.0], [3.0, 0.0], [2.0, 2.0], [2.0, -2.0]])  # mean (2, 0), |G|² = 4
+    # deviations: (-1,0), (1,0), (0,2), (0,-2): tr(Σ) = (1 + 1 + 4 + 4) / 4 = 2.5
+    assert utils.noise_scale(g) == pytest.approx(2.5 / 4)
+
+
+@pytest.mark.parametrize("b", [0, 8, -1, 2.0, True])
+def test_grad_noise_rejects_bad_batch_sizes(tiny, b):
+    with pytest.raises(ValueError):
+        utils.grad_noise(tiny, b)
+    with pytest.raises(ValueError):
+        utils.grad_noise_mc(tiny, b)
+
+
+# ---------------------------------------------------------------- sweep_until_oom
+
+def fake_run(limit, error=None):
+    "A run that 'needs' `size` units of memory and fails above `limit`, the way the GPU would."
+    def fn(size):
+        if size > limit:
+            raise error if error is not None else torch.cuda.OutOfMemoryError(
+                f"CUDA out of memory. Tried to allocate {size} GiB")
+        return size * 10
+    return fn
+
+
+def test_sweep_keeps_results_and_reports_first_failing_size():
+    results, failed = utils.sweep_until_oom(fake_run(4), [1, 2, 4, 8, 16])
+    assert results == {1: 10, 2: 20, 4: 40}
+    assert failed == 8
+    assert max(results) == 4  # the largest batch that fits
+
+
+def test_sweep_stops_at_the_first_failure():
+    seen = []
+    def fn(size):
+        seen.append(size)
+        return fake_run(2)(size)
+    utils.sweep_until_oom(fn, [1, 2, 4, 8])
+    assert seen == [1, 2, 4]
+
+
+def test_sweep_without_failure():
+    assert utils.sweep_until_oom(fake_run(100), [1, 2]) == ({1: 10, 2: 20}, None)
+
+
+@pytest.mark.parametrize("msg", ["CUDA out of memory. Tried to allocate 2.00 GiB",
+                                 "MPS backend out of memory",
+                                 "[enforce fail at alloc_cpu.cpp:114] DefaultCPUAllocator: can't allocate memory"])
+def test_sweep_catches_runtime_errors_that_say_out_of_memory(msg):
+    assert utils.sweep_until_oom(fake_run(1, RuntimeError(msg)), [1, 2]) == ({1: 10}, 2)
+
+
+@pytest.mark.parametrize("error", [RuntimeError("mat1 and mat2 shapes cannot be multiplied"),
+                                   ValueError("out of memory"), KeyError(3)])
+def test_sweep_propagates_other_errors(error):
+    with pytest.raises(type(error)):
+        utils.sweep_until_oom(fake_run(1, error), [1, 2])
+
+
+def test_sweep_empties_the_cuda_cache_after_an_oom(monkeypatch):
+    emptied = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(1))
+    utils.sweep_until_oom(fake_run(1), [1, 2])
+    assert emptied == [1]
+
+
+def test_is_oom():
+    assert utils.is_oom(torch.cuda.OutOfMemoryError("whatever"))
+    assert utils.is_oom(RuntimeError("CUDA error: out of memory"))
+    assert not utils.is_oom(RuntimeError("size mismatch"))
+    assert not utils.is_oom(MemoryError("out of memory"))

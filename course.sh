@@ -33,7 +33,7 @@ case "${1:-}" in
   lab)   setup
          args=()
          [ "$(id -u)" = 0 ] && args+=(--allow-root)  # containers and Colab-like boxes run as root
-         exec "$VENV/bin/jupyter" lab "${args[@]}" notebooks/01_dataloader_basics.ipynb ;;
+         exec "$VENV/bin/jupyter" lab "${args[@]}" --ServerApp.root_dir=. notebooks/01_dataloader_basics.ipynb ;;
   test)  setup; shift; exec "$VENV/bin/python" -m pytest "$@" ;;
   *) echo "usage: ./course.sh lab | test [pytest args] | setup" >&2; exit 2 ;;
 esac

@@ -19,6 +19,7 @@ import torch
 COURSE_DIR = Path(__file__).resolve().parent
 DATA_DIR = COURSE_DIR / "data"
 ARCHIVE_ENV = "MNIST_SAMPLE_TGZ"
+DEVICE_ENV = "COURSE_DEVICE"  # the tests set it to cpu: the saved outputs are the CPU's
 MNIST_PARTS = ("train/3", "train/7", "valid/3", "valid/7", "labels.csv")
 
 # fastai 2.8.12 decorates a few of its functions with `torch.jit.script`, which torch 2.14 deprecates
@@ -38,7 +39,9 @@ def set_seed(seed=42):
 
 
 def get_device():
-    "The best device here: CUDA, then Apple's MPS, then the CPU."
+    "The best device here: CUDA, then Apple's MPS, then the CPU; $COURSE_DEVICE (e.g. cpu) overrides."
+    if os.environ.get(DEVICE_ENV):
+        return torch.device(os.environ[DEVICE_ENV])
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -235,8 +238,11 @@ class TensorLoader:
 # ---------------------------------------------------------------- measurement (notebook 07)
 
 def _sync():
+    # GPU kernels run asynchronously: wait for them before reading a clock
     if torch.cuda.is_available():
-        torch.cuda.synchronize()  # GPU kernels run asynchronously: wait for them before reading a clock
+        torch.cuda.synchronize()
+    elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        torch.mps.synchronize()
 
 
 def time_it(fn, warmup=1, repeats=5):

@@ -38,8 +38,18 @@ def test_time_it_synchronises_cuda_around_each_timed_call(monkeypatch):
     assert events == ["fn"] + ["sync", "fn", "sync"] * 3
 
 
-def test_time_it_does_not_synchronise_without_cuda(monkeypatch):
+def test_time_it_synchronises_mps_around_each_timed_call(monkeypatch):
+    events = []
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    monkeypatch.setattr(torch.mps, "synchronize", lambda *a, **k: events.append("sync"))
+    utils.time_it(lambda: events.append("fn"), warmup=0, repeats=2)
+    assert events == ["sync", "fn", "sync"] * 2
+
+
+def test_time_it_does_not_synchronise_without_a_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     def boom(*a, **k):
         raise AssertionError("synchronize called without CUDA")
     monkeypatch.setattr(torch.cuda, "synchronize", boom)

@@ -237,8 +237,8 @@ class TensorLoader:
 
 # ---------------------------------------------------------------- measurement (notebook 07)
 
-def _sync():
-    # GPU kernels run asynchronously: wait for them before reading a clock
+def synchronize():
+    "Wait for the GPU work queued so far (CUDA or MPS) to finish, so a clock reads real time; no-op on the CPU."
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -251,10 +251,10 @@ def time_it(fn, warmup=1, repeats=5):
         fn()
     times = []
     for _ in range(repeats):
-        _sync()
+        synchronize()
         start = time.perf_counter()
         fn()
-        _sync()
+        synchronize()
         times.append(time.perf_counter() - start)
     return float(np.median(times))
 

@@ -235,6 +235,52 @@ class TensorLoader:
             yield self.x[idx], self.y[idx]
 
 
+# ---------------------------------------------------------------- batch-size experiments (notebooks 07-09)
+
+def make_linear(seed=42, device=None):
+    "A fresh nn.Linear(28*28, 1) initialised from `seed` (the global RNG untouched): same start every run."
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = torch.nn.Linear(28 * 28, 1)
+    return model.to(device)
+
+
+def accuracy(model, x, y):
+    "`batch_accuracy` of the whole of `x`, `y` as one batch, as a float (no gradients)."
+    with torch.no_grad():
+        return batch_accuracy(model(x), y).item()
+
+
+def train_steps(model, dl, opt, steps):
+    "Take `steps` SGD steps over `dl`, starting a new epoch whenever it runs out; return each loss."
+    losses = []
+    while len(losses) < steps:
+        for xb, yb in dl:
+            losses.append(calc_grad(xb, yb, model).item())
+            opt.step()
+            opt.zero_grad()
+            if len(losses) == steps:
+                break
+    return losses
+
+
+def per_sample_grads(model, x, y):
+    "Gradient of `mnist_loss` for each sample of a linear model in closed form: (n, 785) float64."
+    with torch.no_grad():
+        s = model(x).double().sigmoid()
+        dz = s * (1 - s) * torch.where(y == 1, -1.0, 1.0).double()
+        return torch.cat([dz * x.double(), dz], dim=1)
+
+
+def mnist_hessian(model, x, y):
+    "Exact Hessian of the mean `mnist_loss` of a linear model in (weights, bias): (785, 785) float64."
+    with torch.no_grad():
+        s = model(x).double().sigmoid()
+        d2z = s * (1 - s) * (1 - 2 * s) * torch.where(y == 1, -1.0, 1.0).double()
+        xa = torch.cat([x.double(), torch.ones(len(x), 1, dtype=torch.float64, device=x.device)], 1)
+        return (xa * d2z).T @ xa / len(x)
+
+
 # ---------------------------------------------------------------- measurement (notebook 07)
 
 def synchronize():
@@ -313,3 +359,6 @@ def sweep_until_oom(fn, sizes):
             torch.cuda.empty_cache()
         return results, size
     return results, None
+
+
+# ---------------------------------------------------------------- data parallelism (notebook 10)

@@ -18,20 +18,21 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
 SETUP_MARK = "# Colab setup"
 
-SETUP_CELL = f'''{SETUP_MARK}: fetches utils.py and installs what Colab lacks. Elsewhere it does nothing.
+SETUP_CELL = f'''{SETUP_MARK}: fetches the course's modules, installs what Colab lacks. Elsewhere: nothing.
 import os, sys
 if "google.colab" in sys.modules and not os.path.exists("utils.py"):
     import importlib.util, shutil, subprocess, tempfile
     repo_url = os.environ.get("COURSE_REPO_URL", "{REPO_URL}")
     with tempfile.TemporaryDirectory() as clone:
         subprocess.run(["git", "clone", "--quiet", "--depth=1", repo_url, clone], check=True)
-        shutil.copy(os.path.join(clone, "utils.py"), "utils.py")
+        for module in ("utils.py", "checks.py"):
+            shutil.copy(os.path.join(clone, module), module)
     if importlib.util.find_spec("fastai") is None:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "fastai"], check=True)'''
 
 
 def badge(notebook_name):
-    "Markdown for the 'Open in Colab' badge of one notebook."
+    "Markdown for the 'Open in Colab' badge of one notebook (a path under notebooks/)."
     url = f"https://colab.research.google.com/github/{REPO}/blob/{BRANCH}/notebooks/{notebook_name}"
     return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
 
@@ -53,11 +54,17 @@ def stamp(nb, notebook_name):
     return nb
 
 
+def all_notebooks():
+    "Every notebook of the course, the solutions included, as paths."
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted(NOTEBOOKS.glob("solutions/[0-9][0-9]_*.ipynb"))
+
+
 def main():
-    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+    for path in all_notebooks():
+        name = path.relative_to(NOTEBOOKS).as_posix()
         nb = nbformat.read(path, as_version=4)
-        nbformat.write(stamp(nb, path.name), path)
-        print(f"stamped {path.name}")
+        nbformat.write(stamp(nb, name), path)
+        print(f"stamped {name}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,93 @@
+"""The exercise machinery: learner notebooks agree with their solutions, stubs never pass, progress() reports."""
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import checks
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import exercises  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+PAIRS = list(exercises.pairs())
+
+
+def test_every_notebook_has_a_solutions_notebook():
+    assert [s.name for s, _ in PAIRS] == [p.name for p in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("sol,learner", PAIRS, ids=lambda p: p.name if isinstance(p, Path) else "")
+def test_learner_exercises_are_generated_from_the_solutions(sol, learner):
+    nb = nbformat.read(learner, as_version=4)
+    start, end = exercises.section(nb, learner)
+    expected = exercises.learner_cells(nbformat.read(sol, as_version=4), sol)
+    assert exercises.signature(nb.cells[start:end]) == exercises.signature(expected), (
+        f"{learner.name} is out of date with solutions/{sol.name}: run tools/exercises.py, re-execute it")
+
+
+@pytest.mark.parametrize("sol,learner", PAIRS, ids=lambda p: p.name if isinstance(p, Path) else "")
+def test_every_check_of_a_notebook_is_used_in_it_and_every_exercise_has_a_check(sol, learner):
+    number = learner.name[:2]
+    registered = {name for name, ex in checks.EXERCISES.items() if ex.notebook == number}
+    assert 3 <= len(registered) <= 6, f"notebook {number} has {len(registered)} exercises"
+    source = "\n".join(c.source for c in nbformat.read(learner, as_version=4).cells if c.cell_type == "code")
+    for name in registered:
+        assert f"{name}(" in source, f"{learner.name} never calls {name}"
+    cells = checks.exercise_cells(learner)
+    assert cells and all("raise NotImplementedError()" in c for c in cells)
+    assert not any("### BEGIN SOLUTION" in c for c in cells)
+    sol_cells = checks.exercise_cells(sol)
+    assert all("### BEGIN SOLUTION" in c for c in sol_cells)
+
+
+def test_stub_marker_becomes_not_implemented_with_its_indentation():
+    src = "def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION\n"
+    assert exercises.stub(src) == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+
+
+STUBS = {
+    "None": lambda *a, **k: None,
+    "identity": lambda *a, **k: a[0] if a else None,
+    "constant 0": lambda *a, **k: 0,
+    "constant 1.0": lambda *a, **k: 1.0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(checks.EXERCISES))
+@pytest.mark.parametrize("stub", sorted(STUBS))
+def test_no_check_passes_a_stub(name, stub):
+    result = checks.evaluate(checks.EXERCISES[name].check, STUBS[stub])
+    assert result.status == "wrong", f"{name} gave {result.status} to a stub returning {stub}"
+    assert result.message
+
+
+@pytest.mark.parametrize("name", sorted(checks.EXERCISES))
+def test_an_unwritten_stub_is_not_attempted(name):
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+    assert checks.evaluate(checks.EXERCISES[name].check, stub).status == "not attempted"
+    assert checks.evaluate(checks.EXERCISES[name].check, None).status == "not attempted"
+
+
+def test_progress_reports_committed_stubs_as_not_attempted_and_solutions_as_passed(capsys):
+    summary = checks.progress()
+    assert set(summary) == {p.name[:2] for p in NOTEBOOKS}
+    assert all(s == "not attempted" for per_nb in summary.values() for s in per_nb.values())
+    solved = checks.progress(ROOT / "notebooks" / "solutions")
+    assert all(s == "passed" for per_nb in solved.values() for s in per_nb.values())
+    out = capsys.readouterr().out
+    assert "01_dataloader_basics: 0/" in out
+
+
+def test_progress_names_what_is_wrong_in_a_learners_attempt(tmp_path):
+    sol, learner = PAIRS[0]
+    nb = nbformat.read(sol, as_version=4)
+    first = next(c for c in nb.cells if "exercise" in c.metadata.get("tags", []))
+    first.source = exercises.SOLUTION_RE.sub(lambda m: f"{m.group(1)}return 0", first.source)
+    nbformat.write(nb, tmp_path / learner.name)
+    results = checks.notebook_results(tmp_path / learner.name)
+    statuses = [r.status for r in results.values()]
+    assert statuses[0] == "wrong" and set(statuses[1:]) == {"passed"}

@@ -1,0 +1,143 @@
+"""What every notebook promises a learner: numbering, titles, sections, answers, honest prose, clean code."""
+import ast
+import importlib
+import json
+import re
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import prose_numbers  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
+ALL = NOTEBOOKS + SOLUTIONS
+ids = lambda p: str(p.relative_to(ROOT / "notebooks"))  # noqa: E731
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+def src(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def markdown(nb):
+    return [src(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
+
+
+def title(path):
+    first = src(load(path)["cells"][0])
+    return first.splitlines()[0][2:].strip()
+
+
+def test_numbering_is_dense():
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, len(NOTEBOOKS) + 1)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_title_sections_in_order(path):
+    assert title(path).startswith(f"{path.name[:2]} · ")
+    heads = [line for text in markdown(load(path)) for line in text.splitlines()
+             if line.startswith("## ")]
+    order = [h for h in heads if h in ("## Exercises", "## Questionnaire", "## Further research")]
+    assert order == ["## Exercises", "## Questionnaire", "## Further research"], order
+    assert "## Further research" in markdown(load(path))[-1]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_every_question_has_a_hidden_answer(path):
+    text = "\n".join(markdown(load(path)))
+    questionnaire = text.split("## Questionnaire", 1)[1].split("## Further research", 1)[0]
+    chunks = re.split(r"^\d+\. ", questionnaire, flags=re.M)[1:]
+    assert len(chunks) >= 5, f"{path.name}: {len(chunks)} questions"
+    for n, chunk in enumerate(chunks, 1):
+        assert chunk.count("<details>") == 1 and "</details>" in chunk and "<summary>" in chunk, (
+            f"{path.name}: question {n} needs one <details><summary>…</summary> answer under it")
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=ids)
+def test_solutions_notebook_is_titled_and_links_back(path):
+    assert title(path).startswith(f"{path.name[:2]} · ") and title(path).endswith("solutions")
+    assert f"(../{path.name})" in "\n".join(markdown(load(path)))
+
+
+def test_readme_titles_match_the_notebooks():
+    readme = (ROOT / "README.md").read_text()
+    for path in NOTEBOOKS:
+        assert f"[{title(path)}](notebooks/{path.name})" in readme, f"README: [{title(path)}]"
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids)
+def test_prose_quotes_only_numbers_the_notebook_prints(path):
+    missing = prose_numbers.unbacked(load(path))
+    assert not missing, "\n".join(
+        f"{path.name}, markdown cell {i}: {tok} is printed by no output (print it, or mark a "
+        f"quotation with > or <q>…</q>)" for i, tok in missing)
+
+
+def test_the_prose_check_catches_a_stale_number():
+    nb = {"cells": [
+        {"cell_type": "markdown", "source": "Accuracy is 0.9673 after 784 steps; the book says "
+                                            "<q>0.9696</q> (Goyal et al. (2017)), `bs=256`.\n> 0.1234"},
+        {"cell_type": "code", "source": "", "outputs": [{"output_type": "stream", "text": "0.9672\n784"}]},
+    ]}
+    assert prose_numbers.unbacked(nb) == [(0, "0.9673")]
+    nb["cells"][1]["outputs"][0]["text"] = "acc 0.9673, steps 784"
+    assert prose_numbers.unbacked(nb) == []
+    assert prose_numbers.prose_numbers("12,396 images, 1.5 s, 0.97 vs 0.9700") == [
+        "12,396", "1.5", "0.97", "0.9700"]
+
+
+@lru_cache(maxsize=None)
+def star_names(module):
+    mod = importlib.import_module(module)
+    return frozenset(getattr(mod, "__all__", [n for n in dir(mod) if not n.startswith("_")]))
+
+
+def rebound_names(sources):
+    "Names imported from utils or checks that a later `from X import *` silently replaces."
+    ours, problems = {}, []
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [a.asname or a.name for a in node.names]
+                if node.module in ("utils", "checks") and "*" not in names:
+                    ours.update({n: node.module for n in names})
+                elif names == ["*"] and node.module not in ("utils", "checks"):
+                    problems += [(n, ours[n], node.module) for n in sorted(star_names(node.module) & ours.keys())]
+    return problems
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids)
+def test_no_star_import_rebinds_a_name_from_utils(path):
+    sources = [src(c) for c in load(path)["cells"] if c["cell_type"] == "code"]
+    assert rebound_names(sources) == [], "import fastai's * first, then from utils import ..."
+
+
+def test_the_rebinding_check_catches_fastais_set_seed():
+    assert rebound_names(["from utils import set_seed\nfrom fastai.vision.all import *"]) == [
+        ("set_seed", "utils", "fastai.vision.all")]
+    assert rebound_names(["from fastai.vision.all import *\nfrom utils import set_seed"]) == []
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids)
+def test_code_and_printed_lines_fit_in_100_characters_and_markers_are_tags(path):
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        assert "NBVAL_" not in src(cell), f"cell {i}: use the nbval-ignore-output tag, not a comment"
+        long = [line for line in src(cell).splitlines() if len(line) > 100]
+        assert not long, f"cell {i}: code line over 100 characters: {long[0][:60]}…"
+        for out in cell.get("outputs", []):
+            wide = [line for line in prose_numbers._text(out).splitlines() if len(line) > 100]
+            assert not wide, f"cell {i}: printed line over 100 characters: {wide[0][:60]}…"

@@ -281,6 +281,12 @@ def mnist_hessian(model, x, y):
         return (xa * d2z).T @ xa / len(x)
 
 
+# ---------------------------------------------------------------- steps and learning rate (notebook 08)
+
+
+# ---------------------------------------------------------------- throughput, memory and shuffling (notebook 09)
+
+
 # ---------------------------------------------------------------- measurement (notebook 07)
 
 def synchronize():

@@ -1,0 +1,353 @@
+"""The checks of notebooks 05 and 06 accept the reference solutions and name each plausible mistake."""
+import math
+
+import pytest
+import torch
+
+import checks
+
+
+def status(check, answer):
+    return checks.evaluate(check.exercise.check, answer)
+
+
+def assert_wrong(check, answer, fragment):
+    result = status(check, answer)
+    assert result.status == "wrong", result
+    assert fragment in result.message, result.message
+
+
+# ---------------------------------------------------------------- 05.1 sgd_update
+
+def sgd_update(params, lr):
+    for p in params:
+        p.data -= lr * p.grad
+        p.grad.zero_()
+
+
+def sgd_update_no_grad(params, lr):
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+            p.grad = None
+
+
+def test_sgd_update_accepts_the_reference_and_its_no_grad_variant():
+    assert status(checks.check_sgd_update, sgd_update).status == "passed"
+    assert status(checks.check_sgd_update, sgd_update_no_grad).status == "passed"
+
+
+def test_sgd_update_catches_a_forgotten_zero_grad():
+    def forgot(params, lr):
+        for p in params:
+            p.data -= lr * p.grad
+    assert_wrong(checks.check_sgd_update, forgot, "gradients are still there")
+
+
+def test_sgd_update_catches_the_wrong_sign():
+    def up(params, lr):
+        for p in params:
+            p.data += lr * p.grad
+            p.grad.zero_()
+    assert_wrong(checks.check_sgd_update, up, "*up* the gradient")
+
+
+def test_sgd_update_catches_new_tensors_instead_of_in_place():
+    def new_tensors(params, lr):
+        return [p - lr * p.grad for p in params]
+    assert_wrong(checks.check_sgd_update, new_tensors, "in place")
+
+    def rebinds(params, lr):
+        for p in params:
+            p = p.detach() - lr * p.grad
+    assert_wrong(checks.check_sgd_update, rebinds, "did not change")
+
+
+def test_sgd_update_catches_an_ignored_lr_and_autograds_refusal():
+    def no_lr(params, lr):
+        for p in params:
+            p.data -= p.grad
+            p.grad.zero_()
+    assert_wrong(checks.check_sgd_update, no_lr, "multiply it by lr")
+
+    def in_place_on_leaf(params, lr):
+        for p in params:
+            p -= lr * p.grad
+    assert_wrong(checks.check_sgd_update, in_place_on_leaf, "torch.no_grad()")
+
+
+# ---------------------------------------------------------------- 05.2 SimpleOptim
+
+class SimpleOptim:
+    def __init__(self, params, lr):
+        self.params, self.lr = list(params), lr
+
+    def step(self):
+        for p in self.params:
+            p.data -= self.lr * p.grad
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+
+def test_simple_optim_accepts_the_reference_and_utils_basic_optim():
+    import utils
+    assert status(checks.check_SimpleOptim, SimpleOptim).status == "passed"
+    assert status(checks.check_SimpleOptim, utils.BasicOptim).status == "passed"
+
+
+def test_simple_optim_catches_a_stored_generator():
+    class KeepsGenerator(SimpleOptim):
+        def __init__(self, params, lr):
+            self.params, self.lr = params, lr
+    assert_wrong(checks.check_SimpleOptim, KeepsGenerator, "list(params)")
+
+
+def test_simple_optim_catches_a_zero_grad_that_clears_nothing():
+    class NoZero(SimpleOptim):
+        def zero_grad(self):
+            pass
+    assert_wrong(checks.check_SimpleOptim, NoZero, "after zero_grad() the gradients")
+
+
+def test_simple_optim_catches_the_wrong_sign_and_a_missing_lr():
+    class Up(SimpleOptim):
+        def step(self):
+            for p in self.params:
+                p.data += self.lr * p.grad
+    assert_wrong(checks.check_SimpleOptim, Up, "*up* the gradient")
+
+    class NoLr(SimpleOptim):
+        def step(self):
+            for p in self.params:
+                p.data -= p.grad
+    assert_wrong(checks.check_SimpleOptim, NoLr, "ignores the learning rate")
+
+
+def test_simple_optim_catches_something_that_is_not_an_optimiser():
+    assert_wrong(checks.check_SimpleOptim, lambda params, lr: list(params), ".step()")
+
+
+# ---------------------------------------------------------------- 05.3 image_accuracy
+
+def image_accuracy(model, dl):
+    correct, total = 0, 0
+    with torch.no_grad():
+        for xb, yb in dl:
+            correct += ((model(xb).sigmoid() > 0.5) == yb).sum().item()
+            total += len(yb)
+    return correct / total
+
+
+def test_image_accuracy_accepts_the_reference_rounded_or_as_a_tensor():
+    assert status(checks.check_image_accuracy, image_accuracy).status == "passed"
+    assert status(checks.check_image_accuracy,
+                  lambda m, dl: round(image_accuracy(m, dl), 4)).status == "passed"
+    assert status(checks.check_image_accuracy,
+                  lambda m, dl: torch.tensor(image_accuracy(m, dl))).status == "passed"
+
+
+def test_image_accuracy_catches_the_unweighted_mean_of_batches():
+    def unweighted(model, dl):
+        with torch.no_grad():
+            accs = [((model(xb).sigmoid() > 0.5) == yb).float().mean() for xb, yb in dl]
+        return torch.stack(accs).mean().item()
+    assert_wrong(checks.check_image_accuracy, unweighted, "mean of the batch accuracies")
+
+
+def test_image_accuracy_catches_a_missing_sigmoid():
+    def raw(model, dl):
+        with torch.no_grad():
+            right = [((model(xb) > 0.5) == yb).float() for xb, yb in dl]
+        return torch.cat(right).mean().item()
+    assert_wrong(checks.check_image_accuracy, raw, "*sigmoid*")
+
+
+def test_image_accuracy_catches_a_list_of_batch_accuracies():
+    def per_batch(model, dl):
+        with torch.no_grad():
+            return [((model(xb).sigmoid() > 0.5) == yb).float().mean().item() for xb, yb in dl]
+    assert_wrong(checks.check_image_accuracy, per_batch, "return one number")
+
+
+# ---------------------------------------------------------------- 05.4 collapse_linear
+
+def collapse_linear(w1, b1, w2, b2):
+    return w1 @ w2, b1 @ w2 + b2
+
+
+def test_collapse_linear_accepts_the_reference():
+    assert status(checks.check_collapse_linear, collapse_linear).status == "passed"
+
+
+def test_collapse_linear_catches_a_bias_that_skips_the_second_layer():
+    assert_wrong(checks.check_collapse_linear, lambda w1, b1, w2, b2: (w1 @ w2, b2), "b1 @ w2")
+
+
+def test_collapse_linear_catches_a_sum_of_biases():
+    assert_wrong(checks.check_collapse_linear, lambda w1, b1, w2, b2: (w1 @ w2, b1 + b2), "b1 + b2")
+
+
+def test_collapse_linear_catches_a_transposed_weight():
+    assert_wrong(checks.check_collapse_linear,
+                 lambda w1, b1, w2, b2: ((w1 @ w2).T, b1 @ w2 + b2), "should have shape")
+
+
+# ---------------------------------------------------------------- 06.1 collate_pairs
+
+def collate_pairs(items):
+    xs, ys = zip(*items)
+    return torch.stack(xs), torch.stack(ys)
+
+
+def test_collate_pairs_accepts_the_reference():
+    assert status(checks.check_collate_pairs, collate_pairs).status == "passed"
+
+
+def test_collate_pairs_catches_cat_instead_of_stack():
+    def cat(items):
+        xs, ys = zip(*items)
+        return torch.cat(xs), torch.stack(ys)
+    assert_wrong(checks.check_collate_pairs, cat, "torch.stack puts them under a new one")
+
+
+def test_collate_pairs_catches_unstacked_fields_and_a_swap():
+    assert_wrong(checks.check_collate_pairs, lambda items: tuple(zip(*items)), "torch.stack")
+
+    def swapped(items):
+        xs, ys = zip(*items)
+        return torch.stack(ys), torch.stack(xs)
+    assert_wrong(checks.check_collate_pairs, swapped, "swapped")
+
+
+def test_collate_pairs_catches_the_items_unchanged():
+    assert_wrong(checks.check_collate_pairs, lambda items: items, "return a pair (xb, yb)")
+
+
+# ---------------------------------------------------------------- 06.2 gather_batches
+
+def gather_batches(x, y, order, bs, drop_last=False):
+    n = len(order)
+    stop = n // bs * bs if drop_last else n
+    return [(x[order[i:i + bs]], y[order[i:i + bs]]) for i in range(0, stop, bs)]
+
+
+def test_gather_batches_accepts_the_reference():
+    assert status(checks.check_gather_batches, gather_batches).status == "passed"
+
+
+def test_gather_batches_catches_the_datasets_order():
+    def in_order(x, y, order, bs, drop_last=False):
+        n = len(x) // bs * bs if drop_last else len(x)
+        return [(x[i:i + bs], y[i:i + bs]) for i in range(0, n, bs)]
+    assert_wrong(checks.check_gather_batches, in_order, "dataset's order")
+
+
+def test_gather_batches_catches_drop_last_ignored_or_always_applied():
+    assert_wrong(checks.check_gather_batches,
+                 lambda x, y, order, bs, drop_last=False: gather_batches(x, y, order, bs, False),
+                 "drop_last=True throws it away")
+    assert_wrong(checks.check_gather_batches,
+                 lambda x, y, order, bs, drop_last=False: gather_batches(x, y, order, bs, True),
+                 "you lose the short last batch")
+
+
+def test_gather_batches_catches_labels_that_do_not_follow_the_images():
+    def wrong_y(x, y, order, bs, drop_last=False):
+        return [(xb, y[:len(xb)]) for xb, _ in gather_batches(x, y, order, bs, drop_last)]
+    assert_wrong(checks.check_gather_batches, wrong_y, "yb does not go with xb")
+
+
+# ---------------------------------------------------------------- 06.3 ShuffleLoader
+
+class ShuffleLoader:
+    def __init__(self, x, y, bs, drop_last, generator):
+        self.x, self.y, self.bs, self.drop_last, self.g = x, y, bs, drop_last, generator
+
+    def __len__(self):
+        n = len(self.x)
+        return n // self.bs if self.drop_last else math.ceil(n / self.bs)
+
+    def __iter__(self):
+        n = len(self.x)
+        torch.empty((), dtype=torch.int64).random_(generator=self.g)
+        order = torch.randperm(n, generator=self.g)
+        torch.randperm(n, generator=self.g)
+        for i in range(len(self)):
+            idx = order[i * self.bs:(i + 1) * self.bs]
+            yield self.x[idx], self.y[idx]
+
+
+def test_shuffle_loader_accepts_the_reference_and_utils_tensor_loader():
+    import utils
+    assert status(checks.check_ShuffleLoader, ShuffleLoader).status == "passed"
+    tensor_loader = lambda x, y, bs, drop, g: utils.TensorLoader(x, y, bs, True, drop, g)  # noqa: E731
+    assert status(checks.check_ShuffleLoader, tensor_loader).status == "passed"
+
+
+def test_shuffle_loader_catches_the_same_order_every_epoch():
+    class Once(ShuffleLoader):
+        def __init__(self, *args):
+            super().__init__(*args)
+            n = len(self.x)
+            torch.empty((), dtype=torch.int64).random_(generator=self.g)
+            self.order = torch.randperm(n, generator=self.g)
+
+        def __iter__(self):
+            for i in range(len(self)):
+                idx = self.order[i * self.bs:(i + 1) * self.bs]
+                yield self.x[idx], self.y[idx]
+    assert_wrong(checks.check_ShuffleLoader, Once, "same order every epoch")
+
+
+def test_shuffle_loader_catches_missing_draws():
+    class NoSeedDraw(ShuffleLoader):
+        def __iter__(self):
+            order = torch.randperm(len(self.x), generator=self.g)
+            for i in range(len(self)):
+                idx = order[i * self.bs:(i + 1) * self.bs]
+                yield self.x[idx], self.y[idx]
+    assert_wrong(checks.check_ShuffleLoader, NoSeedDraw, "int64")
+
+    class NoTail(ShuffleLoader):
+        def __iter__(self):
+            torch.empty((), dtype=torch.int64).random_(generator=self.g)
+            order = torch.randperm(len(self.x), generator=self.g)
+            for i in range(len(self)):
+                idx = order[i * self.bs:(i + 1) * self.bs]
+                yield self.x[idx], self.y[idx]
+    assert_wrong(checks.check_ShuffleLoader, NoTail, "epoch 1 matches PyTorch")
+
+
+def test_shuffle_loader_catches_drop_last_ignored_and_no_shuffle():
+    class KeepsLast(ShuffleLoader):
+        def __len__(self):
+            return math.ceil(len(self.x) / self.bs)
+    assert_wrong(checks.check_ShuffleLoader, KeepsLast, "len(loader) should be")
+
+    class DropsInIterOnly(ShuffleLoader):
+        def __iter__(self):
+            batches = list(super().__iter__())
+            yield from (batches[:-1] if len(self.x) % self.bs else batches)
+    assert_wrong(checks.check_ShuffleLoader, DropsInIterOnly, "the short last batch counts")
+
+    class InOrder(ShuffleLoader):
+        def __iter__(self):
+            for i in range(len(self)):
+                yield self.x[i * self.bs:(i + 1) * self.bs], self.y[i * self.bs:(i + 1) * self.bs]
+    assert_wrong(checks.check_ShuffleLoader, InOrder, "dataset's order")
+
+
+@pytest.mark.parametrize("check", [checks.check_sgd_update, checks.check_SimpleOptim,
+                                   checks.check_image_accuracy, checks.check_collapse_linear,
+                                   checks.check_collate_pairs, checks.check_gather_batches,
+                                   checks.check_ShuffleLoader])
+def test_each_check_runs_well_under_a_second(check):
+    import time
+    refs = {"sgd_update": sgd_update, "SimpleOptim": SimpleOptim, "image_accuracy": image_accuracy,
+            "collapse_linear": collapse_linear, "collate_pairs": collate_pairs,
+            "gather_batches": gather_batches, "ShuffleLoader": ShuffleLoader}
+    start = time.perf_counter()
+    assert status(check, refs[check.exercise.function]).passed
+    assert time.perf_counter() - start < 0.5

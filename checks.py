@@ -13,6 +13,7 @@ short enough to read in ten minutes; these checks are the course's answer key an
 import copy
 import json
 import math
+import textwrap
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ class Result:
         return self.status == "passed"
 
 
-@dataclass
+@dataclass(eq=False)
 class Exercise:
     "Exercise `number` of notebook `notebook` asks for `function`; `check` raises Wrong if it's wrong."
     notebook: str
@@ -56,12 +57,11 @@ class Exercise:
 def evaluate(check, answer):
     "Run `check` on `answer` and return a Result instead of raising."
     if answer is None:
-        return Result("not attempted", "there is nothing to check yet: define it and run its cell.")
+        return Result("not attempted", "not attempted yet: nothing is defined to check.")
     try:
         check(answer)
     except NotImplementedError:
-        return Result("not attempted", "replace `raise NotImplementedError()` with your code, "
-                                       "run that cell, then this one.")
+        return Result("not attempted", "not attempted yet: write your code in place of the stub.")
     except Wrong as e:
         return Result("wrong", str(e))
     except Exception as e:  # raised by the learner's code, or by a result of an unexpected kind
@@ -72,9 +72,9 @@ def evaluate(check, answer):
 
 
 def line(ex, result):
-    "One line for the learner: a mark, the exercise, and what the check found."
+    "What the learner reads: a mark, the exercise, and what the check found, in lines of <= 100."
     mark = {"passed": "✅", "wrong": "❌", "not attempted": "⏳"}[result.status]
-    return f"{mark} {ex.label}: {result.message}"
+    return textwrap.fill(f"{mark} {ex.label}: {result.message}", width=100, subsequent_indent="   ")
 
 
 def exercise(notebook, number, function):
@@ -160,11 +160,11 @@ def progress(folder=None):
         if not results:
             continue
         done = sum(r.passed for r in results.values())
-        marks = " ".join(line(ex, r)[0] + str(ex.number) for ex, r in results.items())
+        marks = " ".join(line(ex, r)[0] + str(ex.number) for ex, r in results.items())  # ✅1 ⏳2
         print(f"{path.stem}: {done}/{len(results)} passed  {marks}")
         for ex, r in results.items():
             if r.status == "wrong":
-                print(f"    {line(ex, r)}")
+                print(textwrap.indent(line(ex, r), "    "))
         summary[path.name[:2]] = {ex.number: r.status for ex, r in results.items()}
     return summary
 

@@ -193,8 +193,9 @@ def check_n_batches(n_batches):
         if got == want:
             continue
         if not drop and got == n // bs:
-            raise Wrong(f"for n={n}, bs={bs} you return {got}, but the last {n % bs} items make a "
-                        f"partial batch that counts too: {want} batches unless drop_last=True.")
+            raise Wrong(f"for n={n}, bs={bs} you return {got}, but the items left over "
+                        f"({n % bs} of them) make a partial batch that counts too: {want} "
+                        f"batches unless drop_last=True.")
         if drop and got == math.ceil(n / bs):
             raise Wrong(f"with drop_last=True the partial last batch is thrown away: n={n}, "
                         f"bs={bs} makes {want} batches, not {got}.")
@@ -281,7 +282,7 @@ def check_shuffled_batches(shuffled_batches):
         g = torch.Generator().manual_seed(seed)
         want = [_nb01_as_list(b) for b in DataLoader(items, batch_size=bs, shuffle=True,
                                                      drop_last=drop, generator=g)]
-        what = f"for {len(items)} items, bs={bs}, drop_last={drop}"
+        what = f"for {len(items)} items, bs={bs}, drop_last={drop}:"
         got = shuffled_batches(copy.deepcopy(items), bs, torch.Generator().manual_seed(seed), drop)
         if not isinstance(got, (list, tuple)) or not all(
                 isinstance(b, (list, tuple)) or torch.is_tensor(b) for b in got):
@@ -294,11 +295,11 @@ def check_shuffled_batches(shuffled_batches):
         sizes = [len(b) for b in want]
         if [len(b) for b in got] != sizes:
             if drop and len(got) == len(want) + 1:
-                raise Wrong(f"{what} your last batch has {len(got[-1])} items: with drop_last=True "
-                            f"the partial last batch is thrown away.")
+                raise Wrong(f"{what} your last batch is a partial one ({len(got[-1])} of {bs}): "
+                            f"with drop_last=True the partial last batch is thrown away.")
             if not drop and len(got) == len(want) - 1:
-                raise Wrong(f"{what} you lose the last {len(items) % bs} items: keep the partial "
-                            f"last batch unless drop_last=True.")
+                raise Wrong(f"{what} you lose the items left over ({len(items) % bs} of them): "
+                            f"keep the partial last batch unless drop_last=True.")
             raise Wrong(f"{what} the batch sizes should be {sizes}, but yours are "
                         f"{[len(b) for b in got]}.")
         if flat == items[:len(flat)]:

@@ -268,14 +268,15 @@ def check_to_xy(to_xy):
     expect_close(x, torch.cat([threes, sevens]).view(-1, 784), "x")
     expect_tensor(y, "y")
     if tuple(y.shape) == (5,):
-        raise Wrong("y has shape (5,): make it a column of shape (5, 1) with .unsqueeze(1), so that "
-                    "it lines up with the model's (n, 1) predictions.")
+        raise Wrong("y has shape (5,): make it a column of shape (5, 1) with .unsqueeze(1), "
+                    "so that it lines up with the model's (n, 1) predictions.")
     expect_tensor(y, "for 3 threes and 2 sevens, y", (5, 1))
     labels = y.detach().double().flatten().tolist()
     if labels == [0, 0, 0, 1, 1]:
         raise Wrong("your labels are swapped: a 3 is labelled 1 and a 7 is labelled 0.")
     if labels != [1, 1, 1, 0, 0]:
-        raise Wrong(f"y should hold 1 for each 3, then 0 for each 7: [1, 1, 1, 0, 0], not {labels}.")
+        raise Wrong(f"y should hold 1 for each 3, then 0 for each 7: [1, 1, 1, 0, 0], "
+                    f"not {labels}.")
 
 
 def _pixel_data():
@@ -302,8 +303,9 @@ def check_pixel_accuracy(pixel_accuracy):
     right7 = (d(sevens, mean7) <= d(sevens, mean3)).float()
     overall = (right3.sum() + right7.sum()).item() / (len(threes) + len(sevens))
     if math.isclose(got, (right3.mean() + right7.mean()).item() / 2, abs_tol=1e-6):
-        raise Wrong(f"you averaged the accuracy on the 3s and on the 7s; with 5 threes and 3 sevens "
-                    f"each image should count once: divide the number right by all 8 images.")
+        raise Wrong("you averaged the accuracy on the 3s and on the 7s; with 5 threes and "
+                    "3 sevens each image should count once: divide the number right by all "
+                    "8 images.")
     if math.isclose(got, (right3.sum() + (1 - right7).sum()).item() / 8, abs_tol=1e-6):
         raise Wrong("a 7 is right when it is NOT closer to the mean 3: count the 7s with ~is_3, "
                     "or 1 - is_3, as the notebook does.")
@@ -323,23 +325,27 @@ def check_init_params(init_params):
             shape = (size,) if isinstance(size, int) else size
             expect_tensor(got, f"init_params({size!r})", shape)
             if not got.requires_grad:
-                raise Wrong("PyTorch does not track this tensor's gradient: call .requires_grad_() on it.")
+                raise Wrong("PyTorch does not track this tensor's gradient: "
+                            "call .requires_grad_() on it.")
             if not got.is_leaf:
-                raise Wrong(f"your tensor is not a leaf: it was computed ({type(got.grad_fn).__name__}) "
-                            f"from a tensor that tracks gradients, so backward() would fill that one's "
-                            f".grad, not yours. Multiply by std first, then call .requires_grad_().")
+                made_by = type(got.grad_fn).__name__
+                raise Wrong(f"your tensor is not a leaf: it was computed ({made_by}) from a tensor "
+                            f"that tracks gradients, so backward() would fill that one's .grad, "
+                            f"not yours. Multiply by std first, then call .requires_grad_().")
         got = call(init_params, (20_000,), std=0.1)
         expect_tensor(got, "init_params((20000,), std=0.1)", (20_000,))
         mean, sd = got.detach().double().mean().item(), got.detach().double().std().item()
         if abs(mean) > 0.01:
-            raise Wrong(f"with std=0.1 the mean of your numbers is {mean:.3f}, not about 0: draw them "
-                        f"from the normal distribution, torch.randn (torch.rand is uniform on [0, 1)).")
+            raise Wrong(f"with std=0.1 the mean of your numbers is {mean:.3f}, not about 0: draw "
+                        f"them from the normal distribution, torch.randn (torch.rand is uniform "
+                        f"on [0, 1)).")
         if not 0.095 < sd < 0.105:
             raise Wrong(f"with std=0.1 your numbers have a standard deviation of {sd:.3f}: draw "
                         f"torch.randn(size), which has 1, and multiply by std.")
         again = call(init_params, (20_000,), std=0.1)
         if torch.equal(got.detach(), again.detach()):
-            raise Wrong("two calls gave the same numbers: draw new random ones each time, with torch.randn.")
+            raise Wrong("two calls gave the same numbers: draw new random ones each time, "
+                        "with torch.randn.")
 
 
 @exercise("04", 2, "linear")
@@ -386,7 +392,8 @@ def check_mnist_loss(mnist_loss):
         s = preds.sigmoid()
         expected = _reference_mnist_loss(preds, targets)
         value = got.item()
-        if math.isclose(value, torch.where(targets == 1, 1 - preds, preds).mean().item(), abs_tol=1e-5):
+        no_sigmoid = torch.where(targets == 1, 1 - preds, preds).mean().item()
+        if math.isclose(value, no_sigmoid, abs_tol=1e-5):
             raise Wrong(f"your loss is {value:.4f}, not between 0 and 1: did you apply the sigmoid "
                         f"to the predictions first?")
         if math.isclose(value, torch.where(targets == 1, s, 1 - s).mean().item(), abs_tol=1e-5):
@@ -427,14 +434,16 @@ def check_gradient(gradient):
         expect_tensor(got, f"for weights whose .grad already holds ones, your gradient", (5, 1))
         if _close(got, expected + 1):
             raise Wrong("for weights whose .grad already held ones, your gradient is 1 too big: "
-                        "backward() adds to .grad. Start from weights.detach().clone() (or zero .grad).")
+                        "backward() adds to .grad. Start from weights.detach().clone() "
+                        "(or zero .grad).")
         expect_close(got, expected, "for weights whose .grad already holds ones, your gradient",
                      atol=1e-6)
     try:
         got = call(gradient, _accuracy, w0.clone(), xb, yb)
     except RuntimeError as e:
-        raise Wrong(f"for the accuracy your code raised RuntimeError ({str(e)[:60]}…): the accuracy "
-                    f"has no gradient (its requires_grad is False), so return zeros.") from None
+        message = (f"for the accuracy your code raised RuntimeError ({str(e)[:60]}…): the "
+                   f"accuracy has no gradient (its requires_grad is False), so return zeros.")
+        raise Wrong(message) from None
     expect_tensor(got, "for the accuracy, your gradient", (5, 1))
     if not torch.equal(got.detach(), torch.zeros(5, 1)):
         raise Wrong("for the accuracy your gradient is not all zeros: a loss built with > is flat "

@@ -206,8 +206,13 @@ def progress(folder=None):
 
 # ---------------------------------------------------------------- notebook 09
 
+import numbers  # noqa: E402  (numpy's and torch's scalars count as numbers too)
+
+
 def _number(value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if torch.is_tensor(value) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
     return float(value)
 

@@ -126,20 +126,22 @@ class Run:
         "One line: B, lr, steps, final loss and accuracy, and (if `timing`) training seconds."
         if self.diverged:
             return f"{self.label}: diverged at step {len(self.losses)} (the loss is not a number)"
-        line = (f"{self.label}: {len(self.losses)} steps ({self.epochs:.2f} epochs), "
-                f"loss {self.final_loss:.4f}, val accuracy {self.final_acc:.4f}")
+        line = (f"{self.label}: {len(self.losses)} steps ({self.epochs:.3g} epochs), "
+                f"loss {self.final_loss:.4f}, val acc {self.final_acc:.4f}")
         return line + (f", {self.seconds[-1]:.2f} s" if timing else "")
 
 
 def train_run(data, bs=64, lr=1.0, steps=200, shuffle=True, seed=0, model="linear", eval_every=10,
-              init_seed=42, progress=None):
+              init_seed=42, cpu_threads=1, progress=None):
     """Train the book's linear model (or `simple_net`) for `steps` SGD steps of batch size `bs`.
 
     `data` is `(train_x, train_y, valid_x, valid_y)`. Every run starts from the same weights
     (`init_seed`); `seed` seeds the shuffling. Returns a `Run`: the mini-batch loss of every step,
     the validation accuracy before training and every `eval_every` steps (and after the last), and
     the training seconds so far; evaluation is outside the clock. `progress(step, steps)`, if given,
-    is called after each step, outside the clock too.
+    is called after each step, outside the clock too. On the CPU the run uses `cpu_threads` torch
+    threads (None: as set), then restores the setting: one thread is as fast for these small
+    matrices, and steady on a busy machine.
     """
     train_x, train_y, valid_x, valid_y = check_data(data)
     bs = _positive_int("bs (the batch size)", bs, most=len(train_x))
@@ -150,6 +152,14 @@ def train_run(data, bs=64, lr=1.0, steps=200, shuffle=True, seed=0, model="linea
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
     device = train_x.device
+    if device.type == "cpu" and cpu_threads is not None:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(_positive_int("cpu_threads", cpu_threads))
+        try:
+            return train_run(data, bs, lr, steps, shuffle, seed, model, eval_every, init_seed,
+                             None, progress)
+        finally:
+            torch.set_num_threads(threads)
     net = make_linear(init_seed, device) if model == "linear" else simple_net(init_seed, device)
     opt = BasicOptim(net.parameters(), lr)
     dl = TensorLoader(train_x, train_y, batch_size=bs, shuffle=shuffle,
@@ -319,7 +329,7 @@ def path_noise(bs, lr, steps=50, seed=0, start=TOY_START, toy=None):
 
 
 def plot_path(bs, lr, steps=50, seed=0, toy=None, figsize=(6, 4.2)):
-    "A matplotlib Figure: the toy loss's contours, the SGD path of `bs` and `lr`, the full-batch path."
+    "A matplotlib Figure: the toy loss's contours, the SGD path of `bs` and `lr`, the full batch's."
     from matplotlib.figure import Figure
     toy = TOY if toy is None else toy
     path = sgd_path(bs, lr, steps, seed, toy=toy)

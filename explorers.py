@@ -14,6 +14,7 @@ The panels draw with matplotlib's `Figure` (no pyplot, so nothing is shown twice
 JupyterLab 4 and on Colab.
 """
 import base64
+import copy
 import io
 import math
 import time
@@ -166,6 +167,7 @@ def train_run(data, bs=64, lr=1.0, steps=200, shuffle=True, seed=0, model="linea
                       generator=torch.Generator().manual_seed(seed))
     run = Run(bs, lr, steps, bool(shuffle), model, seed, len(train_x),
               eval_steps=[0], eval_seconds=[0.0], accs=[accuracy(net, valid_x, valid_y)])
+    calc_grad(train_x[:bs], train_y[:bs], copy.deepcopy(net))  # an untimed warm-up on a copy
     clock, batches = 0.0, iter(dl)
     for step in range(1, steps + 1):
         synchronize()
@@ -391,6 +393,13 @@ def _slider(widgets, options, value, description, name):
                                    layout={"width": "420px"})
 
 
+def _panel_bundle(widget, name, **kwargs):
+    "An explorer displays as its panel; where widgets can't show (a static view), as one line."
+    bundle = widget._repr_mimebundle_(**kwargs)
+    bundle["text/plain"] = f"{name}: its sliders need a running notebook (JupyterLab, Colab)"
+    return bundle
+
+
 def _widgets():
     import ipywidgets
     return ipywidgets
@@ -432,13 +441,15 @@ class BatchSizeExplorer:
             widgets.HBox([self.bs, self.model]), widgets.HBox([self.lr, self.shuffle]), self.steps,
             widgets.HBox([self.train_button, self.clear_button, self.progress, self.status])])
         self.widget = widgets.VBox([controls, self.plot, self.summary])
-        self.widget.add_class("bs-explorer")
+        for w, name in ((self.widget, "bs-explorer"), (self.bs, "explorer-bs"),
+                        (self.plot, "explorer-plot"), (self.summary, "explorer-summary")):
+            w.add_class(name)  # names for the browser test and for styling
         self.redraw()
         if train_now:
             self.train()
 
-    def _repr_mimebundle_(self, **kwargs):  # the explorer displays as its panel
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _repr_mimebundle_(self, **kwargs):
+        return _panel_bundle(self.widget, "Batch-size explorer", **kwargs)
 
     def _progress(self, step, steps):
         now = time.perf_counter()
@@ -500,11 +511,13 @@ class ToyExplorer:
             w.observe(self.redraw, names="value")
         self.widget = widgets.VBox([widgets.HBox([self.bs, self.lr]),
                                     widgets.HBox([self.steps, self.seed]), self.plot, self.summary])
-        self.widget.add_class("toy-explorer")
+        for w, name in ((self.widget, "toy-explorer"), (self.bs, "explorer-bs"),
+                        (self.plot, "explorer-plot"), (self.summary, "explorer-summary")):
+            w.add_class(name)
         self.redraw()
 
-    def _repr_mimebundle_(self, **kwargs):  # the explorer displays as its panel
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _repr_mimebundle_(self, **kwargs):
+        return _panel_bundle(self.widget, "SGD-path explorer", **kwargs)
 
     @property
     def path(self):

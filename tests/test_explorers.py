@@ -204,7 +204,9 @@ def test_the_panel_builds_and_train_calls_the_function_and_redraws(data):
         return train_run(*args, **kwargs)
     panel = BatchSizeExplorer(data, steps=25, train_now=False, train_fn=spy)
     assert "No runs yet" in text(panel.plot) and not calls
-    assert "application/vnd.jupyter.widget-view+json" in panel._repr_mimebundle_()
+    bundle = panel._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"].startswith("Batch-size explorer: its sliders need a running")
     panel.bs.value = 128
     panel.train_button.click()
     assert calls[-1]["bs"] == 128 and calls[-1]["steps"] == 25 and calls[-1]["lr"] == 1.0

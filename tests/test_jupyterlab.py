@@ -65,7 +65,7 @@ def test_lab_serves_the_course(server):
     with urllib.request.urlopen(f"{base}/lab?token={token}", timeout=30) as r:
         assert r.status == 200 and b"JupyterLab" in r.read()
     listing = api(base, token, "GET", "/api/contents/notebooks")
-    names = sorted(item["name"] for item in listing["content"])
+    names = sorted(item["name"] for item in listing["content"] if item["type"] == "notebook")
     expected = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert expected and names == expected
 

@@ -196,6 +196,20 @@ def assert_clean(page, name):
     assert prompts and all(re.search(r"\[\d+\]", p) for p in prompts), f"{name}: {prompts}"
 
 
+def src(page, selector):
+    "The `src` of the first image `selector` finds in the current notebook (a PNG's data URL)."
+    return current_notebook(page).locator(selector).first.get_attribute("src")
+
+
+def wait_for_new_src(page, selector, old):
+    "Wait until the image `selector` finds shows something else than `old` (it may be a new element)."
+    page.wait_for_function(
+        """([selector, old]) => {
+            const img = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) ' + selector);
+            return img && img.src !== old;
+        }""", arg=[selector, old])
+
+
 def test_course_sh_lab_opens_notebook_01_without_news_and_runs_it_cleanly(lab, page, shots, capsys):
     url, base, token = lab
     start = time.perf_counter()
@@ -225,12 +239,12 @@ def test_the_explorer_runs_and_trains_when_the_slider_moves(lab, page, shots, ca
     run_all(page)
     assert_clean(page, found.name)
     panel = current_notebook(page).locator(".bs-explorer").first
-    plot = panel.locator(".explorer-plot img")
+    plot = ".bs-explorer .explorer-plot img"
     summary = panel.locator(".explorer-summary")
-    plot.wait_for()
+    panel.locator(".explorer-plot img").wait_for()
     panel.scroll_into_view_if_needed()
     screenshot(page, shots, "explorer_after_run_all", capsys)
-    first_png, first_bs = plot.get_attribute("src"), summary.inner_text().split()[0]  # "B=64"
+    first_png, first_bs = src(page, plot), summary.inner_text().split()[0]  # "B=64"
 
     slider = panel.locator(".explorer-bs")
     slider.locator(".noUi-handle").focus()
@@ -239,12 +253,23 @@ def test_the_explorer_runs_and_trains_when_the_slider_moves(lab, page, shots, ca
     slider.locator(".widget-readout").filter(has_text=str(new_bs)).wait_for()
     panel.get_by_role("button", name="Train").click()
     summary.filter(has_text=f"B={new_bs} ").wait_for()
-    page.wait_for_function("([img, old]) => img.src !== old", arg=[plot.element_handle(), first_png])
-    assert plot.get_attribute("src") != first_png  # the plot was redrawn, with a second run
+    wait_for_new_src(page, plot, first_png)  # the plot was redrawn, with a second run
     lines = summary.inner_text().splitlines()
     assert lines[0].startswith(f"{first_bs} ") and lines[-1].startswith(f"B={new_bs} ")
     assert panel.locator(STDERR).count() == 0
     panel.scroll_into_view_if_needed()
     screenshot(page, shots, "explorer_after_train", capsys)
+
+    toy = current_notebook(page).locator(".toy-explorer")
+    if toy.count():  # the SGD-path explorer redraws as soon as a slider moves
+        toy = toy.first
+        toy.scroll_into_view_if_needed()
+        before, line = src(page, ".toy-explorer .explorer-plot img"), toy.inner_text()
+        toy.locator(".explorer-bs .noUi-handle").focus()
+        page.keyboard.press("ArrowRight")
+        wait_for_new_src(page, ".toy-explorer .explorer-plot img", before)
+        assert toy.locator(STDERR).count() == 0 and toy.inner_text() != line
+        toy.scroll_into_view_if_needed()
+        screenshot(page, shots, "toy_explorer_after_slider", capsys)
     with capsys.disabled():
         print(f"  {found.name} in the browser: {time.perf_counter() - start:.1f} s")

@@ -149,7 +149,8 @@ def train_run(data, bs=64, lr=1.0, steps=200, shuffle=True, seed=0, model="linea
     lr = _positive_float("lr (the learning rate)", lr)
     steps = _positive_int("steps", steps)
     eval_every = _positive_int("eval_every", eval_every)
-    seed = int(seed)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
     device = train_x.device
@@ -165,7 +166,7 @@ def train_run(data, bs=64, lr=1.0, steps=200, shuffle=True, seed=0, model="linea
     opt = BasicOptim(net.parameters(), lr)
     dl = TensorLoader(train_x, train_y, batch_size=bs, shuffle=shuffle,
                       generator=torch.Generator().manual_seed(seed))
-    run = Run(bs, lr, steps, bool(shuffle), model, seed, len(train_x),
+    run = Run(bs, lr, steps, bool(shuffle), model, int(seed), len(train_x),
               eval_steps=[0], eval_seconds=[0.0], accs=[accuracy(net, valid_x, valid_y)])
     calc_grad(train_x[:bs], train_y[:bs], copy.deepcopy(net))  # an untimed warm-up on a copy
     clock, batches = 0.0, iter(dl)

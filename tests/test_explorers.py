@@ -113,6 +113,7 @@ def test_default_settings_train_in_under_two_seconds():
     (dict(lr="1"), "positive number, got '1'"),
     (dict(steps=0), "steps must be an integer (1 or more), got 0"),
     (dict(model="cnn"), "model must be one of ('linear', 'simple_net'), got 'cnn'"),
+    (dict(seed="0"), "seed must be an integer, got '0'"),
 ])
 def test_bad_settings_get_clear_errors(data, kwargs, message):
     with pytest.raises(ValueError) as err:

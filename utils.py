@@ -337,13 +337,13 @@ def stack_step(model, xb, yb, opt):
 
 
 def fit_critical_batch(batch_sizes, steps):
-    "McCandlish et al.'s S(B) = S_min(1 + B_crit/B) fitted to steps, least squares on relative errors: (S_min, B_crit)."
+    "McCandlish et al.'s S(B) = S_min(1 + B_crit/B) fitted by least squares on relative errors: (S_min, B_crit)."
     b, s = np.asarray(batch_sizes, dtype=float), np.asarray(steps, dtype=float)
     if b.ndim != 1 or b.shape != s.shape or len(b) < 2:
-        raise ValueError(f"need two 1-d sequences of the same length >= 2, got shapes {b.shape} and {s.shape}")
+        raise ValueError(f"need two 1-d sequences of the same length >= 2, got shapes {b.shape}, {s.shape}")
     if not (np.isfinite(b).all() and np.isfinite(s).all() and (b > 0).all() and (s > 0).all()):
         raise ValueError("batch sizes and steps must be positive and finite")
-    a = np.stack([np.ones_like(b), 1 / b], axis=1) / s[:, None]  # S = S_min + S_min·B_crit·(1/B), each row / S
+    a = np.stack([np.ones_like(b), 1 / b], axis=1) / s[:, None]  # S = S_min + S_min·B_crit/B, rows / S
     (s_min, s_min_b_crit), *_ = np.linalg.lstsq(a, np.ones_like(s), rcond=None)
     return float(s_min), float(s_min_b_crit / s_min)
 

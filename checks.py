@@ -201,7 +201,7 @@ def progress(folder=None):
 
 
 # ---------------------------------------------------------------- notebook 08
-def _number(value, what):
+def _nb08_number(value, what):
     "The learner's result as a float, or Wrong if it is not a number."
     if torch.is_tensor(value) and value.numel() == 1:
         value = value.item()
@@ -218,7 +218,7 @@ def check_epochs_for(epochs_for):
     for steps, n, bs, drop in cases:
         per_epoch = n // bs if drop else math.ceil(n / bs)
         expected = steps / per_epoch
-        got = _number(call(epochs_for, steps, n, bs, drop), f"epochs_for({steps}, {n}, {bs}, {drop})")
+        got = _nb08_number(call(epochs_for, steps, n, bs, drop), f"epochs_for({steps}, {n}, {bs}, {drop})")
         if math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
             continue
         where = f"for steps={steps}, n={n}, bs={bs}, drop_last={drop} you return {got:.4g}"
@@ -243,7 +243,7 @@ def check_eps_opt(eps_opt):
     cases = [(1, 4.0, 16.0), (16, 4.0, 16.0), (1024, 4.0, 16.0), (8, 8.4, 16.1), (3, 0.5, 100.0)]
     for bs, eps_max, b_noise in cases:
         expected = eps_max / (1 + b_noise / bs)
-        got = _number(call(eps_opt, bs, eps_max, b_noise), f"eps_opt({bs}, {eps_max}, {b_noise})")
+        got = _nb08_number(call(eps_opt, bs, eps_max, b_noise), f"eps_opt({bs}, {eps_max}, {b_noise})")
         if math.isclose(got, expected, rel_tol=1e-6):
             continue
         where = f"for B={bs}, eps_max={eps_max}, B_noise={b_noise} you return {got:.4g}"
@@ -265,7 +265,7 @@ def check_scaled_lr(scaled_lr):
     for step, base_lr, base_bs, bs, warmup in cases:
         lr = base_lr * bs / base_bs
         expected = lr if step >= warmup else base_lr + (lr - base_lr) * step / warmup
-        got = _number(call(scaled_lr, step, base_lr, base_bs, bs, warmup),
+        got = _nb08_number(call(scaled_lr, step, base_lr, base_bs, bs, warmup),
                       f"scaled_lr({step}, {base_lr}, {base_bs}, {bs}, {warmup})")
         if math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
             continue
@@ -287,7 +287,7 @@ def check_scaled_lr(scaled_lr):
         raise Wrong(f"{where}, but it should be {expected:.4g}.")
 
 
-def _pick_problem(seed, n=256, d=10):
+def _nb08_pick_problem(seed, n=256, d=10):
     "A tiny, nearly separable problem: x (n, d), 0/1 targets y (n, 1), and a seeded model maker."
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, d, generator=g)
@@ -300,7 +300,7 @@ def _pick_problem(seed, n=256, d=10):
     return make_model, x, y
 
 
-def _steps_to_target(make_model, x, y, lr, bs, target, budget, seed, model=None):
+def _nb08_steps_to_target(make_model, x, y, lr, bs, target, budget, seed, model=None):
     "Steps until accuracy(model, x, y) >= target, or None if not within budget (the reference)."
     import utils
     model = make_model() if model is None else model  # a model passed in: the shared-model mistake
@@ -326,8 +326,8 @@ def check_pick_lr(pick_lr):
     cases = [(0, [0.3, 3.0, 30.0], 8, 0.95, 60), (0, [0.3, 3.0, 10.0, 30.0], 32, 0.9, 60),
              (1, [0.3, 0.9], 32, 0.95, 40), (0, [0.1, 30.0], 8, 0.95, 30)]
     for seed, lrs, bs, target, budget in cases:
-        make_model, x, y = _pick_problem(seed)
-        steps = {lr: _steps_to_target(make_model, x, y, lr, bs, target, budget, seed) for lr in lrs}
+        make_model, x, y = _nb08_pick_problem(seed)
+        steps = {lr: _nb08_steps_to_target(make_model, x, y, lr, bs, target, budget, seed) for lr in lrs}
         reached = [lr for lr in lrs if steps[lr] is not None]
         best = min(reached, key=lambda lr: (steps[lr], lr)) if reached else None
         expected = (best, steps[best]) if reached else (None, None)
@@ -346,7 +346,7 @@ def check_pick_lr(pick_lr):
                         f"after opt.step(), so the first step is step 1.")
         shared, found = make_model(), []  # the mistake of training every lr on one model, in turn
         for each in lrs:
-            n_shared = _steps_to_target(make_model, x, y, each, bs, target, budget, seed, model=shared)
+            n_shared = _nb08_steps_to_target(make_model, x, y, each, bs, target, budget, seed, model=shared)
             found += [(n_shared, each)] if n_shared is not None else []
         if found and (lr, n) == tuple(reversed(min(found))):
             raise Wrong(f"{where} your learning rates share one model, each starting where the last "

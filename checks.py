@@ -728,7 +728,8 @@ def _nb08_number(value, what):
     "The learner's result as a float, or Wrong if it is not a number."
     if torch.is_tensor(value) and value.numel() == 1:
         value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+    if isinstance(value, bool) or (not isinstance(value, (int, float))
+                                   and not hasattr(value, "__float__")):
         raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
     return float(value)
 
@@ -741,7 +742,8 @@ def check_epochs_for(epochs_for):
     for steps, n, bs, drop in cases:
         per_epoch = n // bs if drop else math.ceil(n / bs)
         expected = steps / per_epoch
-        got = _nb08_number(call(epochs_for, steps, n, bs, drop), f"epochs_for({steps}, {n}, {bs}, {drop})")
+        got = _nb08_number(call(epochs_for, steps, n, bs, drop),
+                           f"epochs_for({steps}, {n}, {bs}, {drop})")
         if math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
             continue
         where = f"for steps={steps}, n={n}, bs={bs}, drop_last={drop} you return {got:.4g}"
@@ -752,11 +754,11 @@ def check_epochs_for(epochs_for):
             raise Wrong(f"{where}: return a float. {steps} steps are {expected:.4g} epochs, "
                         f"not a whole number of them.")
         if drop and math.isclose(got, steps / math.ceil(n / bs), rel_tol=1e-9):
-            raise Wrong(f"{where}. With drop_last=True the partial last batch is dropped: an epoch is "
-                        f"n // bs = {per_epoch} steps.")
+            raise Wrong(f"{where}. With drop_last=True the partial last batch is dropped: an "
+                        f"epoch is n // bs = {per_epoch} steps.")
         if not drop and math.isclose(got, steps / (n // bs), rel_tol=1e-9):
-            raise Wrong(f"{where}. With drop_last=False the partial last batch is a step too: an epoch "
-                        f"is ceil(n / bs) = {per_epoch} steps.")
+            raise Wrong(f"{where}. With drop_last=False the partial last batch is a step too: an "
+                        f"epoch is ceil(n / bs) = {per_epoch} steps.")
         raise Wrong(f"{where}, but it should be {expected:.4g} (an epoch is {per_epoch} steps).")
 
 
@@ -766,16 +768,18 @@ def check_eps_opt(eps_opt):
     cases = [(1, 4.0, 16.0), (16, 4.0, 16.0), (1024, 4.0, 16.0), (8, 8.4, 16.1), (3, 0.5, 100.0)]
     for bs, eps_max, b_noise in cases:
         expected = eps_max / (1 + b_noise / bs)
-        got = _nb08_number(call(eps_opt, bs, eps_max, b_noise), f"eps_opt({bs}, {eps_max}, {b_noise})")
+        got = _nb08_number(call(eps_opt, bs, eps_max, b_noise),
+                           f"eps_opt({bs}, {eps_max}, {b_noise})")
         if math.isclose(got, expected, rel_tol=1e-6):
             continue
         where = f"for B={bs}, eps_max={eps_max}, B_noise={b_noise} you return {got:.4g}"
         if math.isclose(got, eps_max / (1 + bs / b_noise), rel_tol=1e-6):
-            raise Wrong(f"{where}: your learning rate falls as B grows. It should rise towards eps_max: "
-                        f"the noise term is B_noise / B, not B / B_noise.")
+            raise Wrong(f"{where}: your learning rate falls as B grows. It should rise towards "
+                        f"eps_max: the noise term is B_noise / B, not B / B_noise.")
         if math.isclose(got, eps_max * bs / b_noise, rel_tol=1e-6):
-            raise Wrong(f"{where}. That is linear scaling, only the small-B limit: for B much larger "
-                        f"than B_noise the best rate levels off at eps_max (here {expected:.4g}).")
+            raise Wrong(f"{where}. That is linear scaling, only the small-B limit: for B much "
+                        f"larger than B_noise the best rate levels off at eps_max (here "
+                        f"{expected:.4g}).")
         raise Wrong(f"{where}, but eps_max / (1 + B_noise/B) is {expected:.4g}.")
 
 
@@ -792,11 +796,12 @@ def check_scaled_lr(scaled_lr):
                       f"scaled_lr({step}, {base_lr}, {base_bs}, {bs}, {warmup})")
         if math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
             continue
-        where = (f"at step {step} of a {warmup}-step warm-up from base_lr={base_lr} (batch {base_bs}) "
-                 f"to batch {bs} you return {got:.4g}")
+        where = (f"at step {step} of a {warmup}-step warm-up from base_lr={base_lr} "
+                 f"(batch {base_bs}) to batch {bs} you return {got:.4g}")
         if step < warmup and math.isclose(got, lr, rel_tol=1e-9):
-            raise Wrong(f"{where}, already the scaled rate: during the warm-up the rate grows linearly "
-                        f"from base_lr to base_lr · bs / base_bs (expected {expected:.4g}).")
+            raise Wrong(f"{where}, already the scaled rate: during the warm-up the rate grows "
+                        f"linearly from base_lr to base_lr · bs / base_bs "
+                        f"(expected {expected:.4g}).")
         if step < warmup and math.isclose(got, lr * step / warmup, rel_tol=1e-9, abs_tol=1e-12):
             raise Wrong(f"{where}: your warm-up starts at 0. Goyal et al.'s starts at base_lr, the "
                         f"small batch's rate (expected {expected:.4g}).")
@@ -805,8 +810,9 @@ def check_scaled_lr(scaled_lr):
                         f"base_lr · bs / base_bs = {expected:.4g}.")
         if warmup > 1 and step < warmup and math.isclose(
                 got, base_lr + (lr - base_lr) * min(1, step / (warmup - 1)), rel_tol=1e-9):
-            raise Wrong(f"{where}: your warm-up ends one step early. The rate at step s < warmup_steps "
-                        f"is base_lr + (scaled − base_lr) · s / warmup_steps (expected {expected:.4g}).")
+            raise Wrong(f"{where}: your warm-up ends one step early. The rate at step "
+                        f"s < warmup_steps is base_lr + (scaled − base_lr) · s / warmup_steps "
+                        f"(expected {expected:.4g}).")
         raise Wrong(f"{where}, but it should be {expected:.4g}.")
 
 
@@ -845,12 +851,13 @@ def _nb08_steps_to_target(make_model, x, y, lr, bs, target, budget, seed, model=
 
 @exercise("08", 4, "pick_lr")
 def check_pick_lr(pick_lr):
-    "Exercise 08.4: pick the learning rate that reaches a target in the fewest steps within a budget."
+    "Exercise 08.4: the learning rate that reaches a target in the fewest steps within a budget."
     cases = [(0, [0.3, 3.0, 30.0], 8, 0.95, 60), (0, [0.3, 3.0, 10.0, 30.0], 32, 0.9, 60),
              (1, [0.3, 0.9], 32, 0.95, 40), (0, [0.1, 30.0], 8, 0.95, 30)]
     for seed, lrs, bs, target, budget in cases:
         make_model, x, y = _nb08_pick_problem(seed)
-        steps = {lr: _nb08_steps_to_target(make_model, x, y, lr, bs, target, budget, seed) for lr in lrs}
+        steps = {lr: _nb08_steps_to_target(make_model, x, y, lr, bs, target, budget, seed)
+                 for lr in lrs}
         reached = [lr for lr in lrs if steps[lr] is not None]
         best = min(reached, key=lambda lr: (steps[lr], lr)) if reached else None
         expected = (best, steps[best]) if reached else (None, None)
@@ -865,19 +872,22 @@ def check_pick_lr(pick_lr):
             raise Wrong(f"{where} no learning rate reaches the target within the budget "
                         f"({steps}): return (None, None), you return {got!r}.")
         if lr == best and n == expected[1] - 1:
-            raise Wrong(f"{where} your step count is one less than ours ({expected[1]}): count a step "
-                        f"after opt.step(), so the first step is step 1.")
+            raise Wrong(f"{where} your step count is one less than ours ({expected[1]}): count a "
+                        f"step after opt.step(), so the first step is step 1.")
         shared, found = make_model(), []  # the mistake of training every lr on one model, in turn
         for each in lrs:
-            n_shared = _nb08_steps_to_target(make_model, x, y, each, bs, target, budget, seed, model=shared)
+            n_shared = _nb08_steps_to_target(make_model, x, y, each, bs, target, budget, seed,
+                                             model=shared)
             found += [(n_shared, each)] if n_shared is not None else []
         if found and (lr, n) == tuple(reversed(min(found))):
-            raise Wrong(f"{where} your learning rates share one model, each starting where the last "
-                        f"stopped: start every lr from a fresh make_model() (expected {expected}).")
+            raise Wrong(f"{where} your learning rates share one model, each starting where the "
+                        f"last stopped: start every lr from a fresh make_model() (expected "
+                        f"{expected}).")
         if lr == best:
-            raise Wrong(f"{where} you pick the right lr, {best}, but report {n} steps where it takes "
-                        f"{expected[1]}: start every lr from a fresh make_model() and a loader seeded "
-                        f"with `seed`, keep going epoch after epoch, and check accuracy after each step.")
+            raise Wrong(f"{where} you pick the right lr, {best}, but report {n} steps where it "
+                        f"takes {expected[1]}: start every lr from a fresh make_model() and a "
+                        f"loader seeded with `seed`, keep going epoch after epoch, and check the "
+                        f"accuracy after each step.")
         if lr in steps and steps[lr] is not None and steps[lr] == steps[best] and lr > best:
             raise Wrong(f"{where} lrs {best} and {lr} both take {steps[best]} steps: on a tie, "
                         f"pick the smaller learning rate.")

@@ -3,7 +3,6 @@
 Each helper is first derived in a notebook, then kept here because a later notebook reuses it.
 Names follow the book; the book's globals (`dl`, `opt`, `weights`) become explicit arguments.
 """
-import itertools
 import math
 import os
 import random
@@ -317,13 +316,14 @@ def stack_accuracy(model, x, y):
 
 def stack_batches(loaders):
     "Batch i of every loader, epoch after epoch without end: (the x batches, their y stacked (runs, B, 1))."
+    from itertools import zip_longest
     lengths = {len(dl) for dl in loaders}
     if len(lengths) != 1:
         raise ValueError(f"the loaders must make the same number of batches, got {sorted(lengths)}")
     while True:
         # zip_longest, not zip: zip stops at the first exhausted loader, and the others would skip
         # the random draws they make as an epoch ends, so their next epoch would differ from a lone run
-        for batches in itertools.zip_longest(*loaders):
+        for batches in zip_longest(*loaders):
             yield tuple(xb for xb, _ in batches), torch.stack([yb for _, yb in batches])
 
 

@@ -350,4 +350,4 @@ def test_each_check_runs_well_under_a_second(check):
             "gather_batches": gather_batches, "ShuffleLoader": ShuffleLoader}
     start = time.perf_counter()
     assert status(check, refs[check.exercise.function]).passed
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 1.0  # each takes milliseconds; the margin is for a busy CI

@@ -328,19 +328,48 @@ def grad_noise(per_sample_grads, batch_size):
     return (tr_sigma / batch_size * (n - batch_size) / (n - 1)).item()
 
 
+def grad_noise_draws(per_sample_grads, batch_size, draws=100, generator=None):
+    "|mean of a random without-replacement batch − full mean|² for each of `draws` batches: (draws,) float64."
+    g = _flat_grads(per_sample_grads, batch_size)
+    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
+        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    full = g.mean(0)
+    return torch.stack([(g[torch.randperm(len(g), generator=generator)[:batch_size].to(g.device)].mean(0)
+                         - full).pow(2).sum() for _ in range(draws)])
+
+
 def grad_noise_mc(per_sample_grads, batch_size, draws=100, generator=None):
     "Monte-Carlo mean of |mean of a random without-replacement batch − full mean|² over `draws` batches."
-    g = _flat_grads(per_sample_grads, batch_size)
-    full = g.mean(0)
-    dists = [(g[torch.randperm(len(g), generator=generator)[:batch_size].to(g.device)].mean(0) - full).pow(2).sum()
-             for _ in range(draws)]
-    return torch.stack(dists).mean().item()
+    return grad_noise_draws(per_sample_grads, batch_size, draws, generator).mean().item()
 
 
 def noise_scale(per_sample_grads):
-    "McCandlish et al.'s simple gradient noise scale B_simple = tr(Σ)/|G|²."
+    "McCandlish et al.'s simple gradient noise scale B_simple = tr(Σ)/|G|² (Σ divides by N)."
     g = per_sample_grads.flatten(1).double()
     return ((g - g.mean(0)).pow(2).sum(1).mean() / g.mean(0).pow(2).sum()).item()
+
+
+def noise_scales(per_sample_grads, hessian):
+    """McCandlish et al.'s two noise scales `(B_simple, B_noise)`, defined in notebook 07.
+
+    B_simple = tr(Σ)/|G|² and B_noise = tr(HΣ)/(GᵀHG): G is the mean of the per-sample gradients
+    (rows of `per_sample_grads`), Σ their covariance (dividing by N), H the loss's Hessian. If H is a
+    multiple of the identity the two are equal. B_noise is nan where GᵀHG <= 0: there the loss does
+    not curve upwards along G, and the quadratic model that defines B_noise has no best step.
+    """
+    g = per_sample_grads.flatten(1).double()
+    if not torch.is_tensor(hessian) or hessian.shape != (g.shape[1], g.shape[1]):
+        shape = tuple(hessian.shape) if torch.is_tensor(hessian) else type(hessian).__name__
+        raise ValueError(f"hessian must be a ({g.shape[1]}, {g.shape[1]}) tensor, one row per gradient "
+                         f"component, got {shape}")
+    h = hessian.to(g.device).double()
+    mean = g.mean(0)
+    dev = g - mean
+    b_simple = (dev.pow(2).sum(1).mean() / mean.pow(2).sum()).item()
+    curvature_along_g = mean @ h @ mean
+    if curvature_along_g <= 0:
+        return b_simple, math.nan
+    return b_simple, (((dev @ h) * dev).sum(1).mean() / curvature_along_g).item()
 
 
 def is_oom(e):

@@ -333,9 +333,14 @@ def grad_noise_draws(per_sample_grads, batch_size, draws=100, generator=None):
     g = _flat_grads(per_sample_grads, batch_size)
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
         raise ValueError(f"draws must be a positive integer, got {draws!r}")
-    full = g.mean(0)
-    return torch.stack([(g[torch.randperm(len(g), generator=generator)[:batch_size].to(g.device)].mean(0)
-                         - full).pow(2).sum() for _ in range(draws)])
+    n = len(g)
+    batches = [torch.randperm(n, generator=generator)[:batch_size].to(g.device) for _ in range(draws)]
+    if batch_size * 32 <= n:  # small batches: gather their rows
+        means = torch.stack([g[idx].mean(0) for idx in batches])
+    else:  # large ones: one matrix product with a (draws, n) matrix of weights 1/B, much faster than gathers
+        weights = torch.zeros(draws, n, dtype=g.dtype, device=g.device)
+        means = weights.scatter_(1, torch.stack(batches), 1.0 / batch_size) @ g
+    return (means - g.mean(0)).pow(2).sum(1)
 
 
 def grad_noise_mc(per_sample_grads, batch_size, draws=100, generator=None):

@@ -126,6 +126,15 @@ def test_grad_noise_draws_are_the_monte_carlo_samples():
     assert d[0].item() == pytest.approx((g[first].mean(0) - g.mean(0)).pow(2).sum().item())
 
 
+@pytest.mark.parametrize("b", [1, 3, 40, 64])  # gathered rows (small b) and the matrix product (large b)
+def test_grad_noise_draws_is_the_same_computation_for_small_and_large_batches(b):
+    g = torch.randn(64, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    d = utils.grad_noise_draws(g, b, draws=10, generator=torch.Generator().manual_seed(6))
+    gen = torch.Generator().manual_seed(6)
+    by_hand = [(g[torch.randperm(64, generator=gen)[:b]].mean(0) - g.mean(0)).pow(2).sum() for _ in range(10)]
+    assert torch.allclose(d, torch.stack(by_hand), rtol=1e-10, atol=1e-15)
+
+
 @pytest.mark.parametrize("draws", [0, -3, 2.5, True])
 def test_grad_noise_draws_rejects_bad_draws(tiny, draws):
     with pytest.raises(ValueError, match="draws"):

@@ -286,6 +286,47 @@ def mnist_hessian(model, x, y):
 
 # ---------------------------------------------------------------- throughput, memory and shuffling (notebook 09)
 
+def epoch_throughput(model, dl, opt, device=None, warmup=1, repeats=3):
+    "Samples/s of whole training epochs over `dl` (median of `repeats` after `warmup`, `time_it`)."
+    # The caller makes the model, loader and optimiser: only the epochs are timed. Each batch moves
+    # to `device` inside the timer, as it must in training (a no-op for tensors already there).
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    counts = []
+
+    def epoch():
+        n = 0
+        for xb, yb in dl:
+            if device is not None:
+                xb, yb = xb.to(device), yb.to(device)
+            calc_grad(xb, yb, model)
+            opt.step()
+            opt.zero_grad()
+            n += len(xb)
+        counts.append(n)
+
+    seconds = time_it(epoch, warmup=warmup, repeats=repeats)
+    if counts[-1] == 0:
+        raise ValueError("the loader yielded no batch: there is no epoch to time")
+    return counts[-1] / seconds
+
+
+def saved_for_backward(fn, exclude=()):
+    "The tensors autograd saves for the backward pass while `fn()` runs, each once; `exclude` left out."
+    # saved_tensors_hooks(pack, unpack) hands every tensor autograd stores to `pack`; we note it and
+    # keep it unchanged. Tensors sharing memory with `exclude` (e.g. the parameters) are skipped.
+    skip = {t.data_ptr() for t in exclude}
+    saved = {}
+
+    def pack(t):
+        if t.data_ptr() not in skip:
+            saved.setdefault((t.data_ptr(), t.numel(), t.dtype), t)
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn()
+    return list(saved.values())
+
 
 # ---------------------------------------------------------------- measurement (notebook 07)
 

@@ -721,7 +721,7 @@ def check_gradient(gradient):
 
 # ---------------------------------------------------------------- notebook 07
 
-def _n07_number(value, what):
+def _nb07_number(value, what):
     "A float from the learner's result, or Wrong if it is not one number."
     if isinstance(value, bool) or value is None:
         raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
@@ -734,7 +734,7 @@ def _n07_number(value, what):
     return float(value)
 
 
-def _n07_close(a, b, rel=1e-6):
+def _nb07_close(a, b, rel=1e-6):
     return math.isclose(a, b, rel_tol=rel, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
 
 
@@ -742,9 +742,9 @@ def _n07_close(a, b, rel=1e-6):
 def check_fp_factor(fp_factor):
     "Exercise 07.1: the finite-population factor (n - b)/(n - 1), and a ValueError for a b outside 1..n."
     for n, b in [(2, 1), (12396, 1), (12396, 12396), (10, 5), (12396, 256), (100, 99), (7, 3)]:
-        got = _n07_number(call(fp_factor, n, b), f"fp_factor({n}, {b})")
+        got = _nb07_number(call(fp_factor, n, b), f"fp_factor({n}, {b})")
         want = (n - b) / (n - 1)
-        if _n07_close(got, want):
+        if _nb07_close(got, want):
             continue
         if b == 1:
             raise Wrong(f"fp_factor({n}, 1) returns {got:.4g}: a batch of one sample is exactly as noisy as "
@@ -752,7 +752,7 @@ def check_fp_factor(fp_factor):
         if b == n:
             raise Wrong(f"fp_factor({n}, {n}) returns {got:.4g}: a batch of all n samples is the full "
                         "set and has no noise, so the factor at b = n must be 0.")
-        if _n07_close(got, (n - b) / n):
+        if _nb07_close(got, (n - b) / n):
             raise Wrong(f"fp_factor({n}, {b}) returns {got:.4g} = (n - b)/n: the denominator is n - 1 "
                         "(check b = 1: the factor must be 1).")
         raise Wrong(f"fp_factor({n}, {b}) returns {got:.6g}, but (n - b)/(n - 1) is {want:.6g}.")
@@ -769,20 +769,20 @@ def check_predicted_noise(predicted_noise):
     "Exercise 07.2: E|mini-batch gradient - full gradient|² = tr(Σ)/b · (n - b)/(n - 1)."
     for tr_sigma, n, b in [(4.776, 12396, 16), (4.776, 12396, 256), (2.0, 10, 5), (0.2079, 12396, 4096),
                            (3.0, 12396, 1), (1.5, 50, 50), (0.5, 9, 3)]:
-        got = _n07_number(call(predicted_noise, tr_sigma, n, b), f"predicted_noise({tr_sigma}, {n}, {b})")
+        got = _nb07_number(call(predicted_noise, tr_sigma, n, b), f"predicted_noise({tr_sigma}, {n}, {b})")
         want = tr_sigma / b * (n - b) / (n - 1)
-        if _n07_close(got, want):
+        if _nb07_close(got, want):
             continue
         where = f"predicted_noise({tr_sigma}, {n}, {b}) returns {got:.6g} but should return {want:.6g}"
-        if _n07_close(got, tr_sigma / b):
+        if _nb07_close(got, tr_sigma / b):
             raise Wrong(f"{where}: you left out the finite-population factor (n - b)/(n - 1). A batch drawn "
                         "without replacement is less noisy than b independent draws; all n have no noise.")
-        if _n07_close(got, tr_sigma / math.sqrt(b) * (n - b) / (n - 1)) or _n07_close(got, math.sqrt(want)):
+        if _nb07_close(got, tr_sigma / math.sqrt(b) * (n - b) / (n - 1)) or _nb07_close(got, math.sqrt(want)):
             raise Wrong(f"{where}: the *squared* error falls as 1/b (its square root, the RMS error, "
                         "as 1/√b).")
-        if _n07_close(got, tr_sigma / b * (n - b) / n):
+        if _nb07_close(got, tr_sigma / b * (n - b) / n):
             raise Wrong(f"{where}: divide by n - 1, not n, in the finite-population factor.")
-        if _n07_close(got, tr_sigma * (n - b) / (n - 1)):
+        if _nb07_close(got, tr_sigma * (n - b) / (n - 1)):
             raise Wrong(f"{where}: divide by the batch size b too: averaging b gradients divides the "
                         "variance by b.")
         raise Wrong(f"{where}.")
@@ -796,24 +796,24 @@ def check_b_simple(b_simple):
              torch.randn(6, 3, generator=gen, dtype=torch.float64) + 0.8,
              torch.randn(40, 5, generator=gen) * torch.tensor([1.0, 3.0, 0.1, 0.1, 2.0]) + 0.3]
     for g in cases:
-        got = _n07_number(call(b_simple, g), f"b_simple of a {tuple(g.shape)} tensor")
+        got = _nb07_number(call(b_simple, g), f"b_simple of a {tuple(g.shape)} tensor")
         gd = g.double()
         mean = gd.mean(0)
         tr = (gd - mean).pow(2).sum(1).mean().item()
         g2 = mean.pow(2).sum().item()
         want, n = tr / g2, len(g)
-        if _n07_close(got, want, rel=1e-5):
+        if _nb07_close(got, want, rel=1e-5):
             continue
         where = f"for these {n} gradients (shape {tuple(g.shape)}) you return {got:.5g} instead of {want:.5g}"
-        if _n07_close(got, want * n / (n - 1), rel=1e-5):
+        if _nb07_close(got, want * n / (n - 1), rel=1e-5):
             raise Wrong(f"{where}: Σ here divides by n (the whole population of samples, as grad_noise "
                         "does), not by n - 1.")
-        if _n07_close(got, want + 1, rel=1e-5):
+        if _nb07_close(got, want + 1, rel=1e-5):
             raise Wrong(f"{where}: tr(Σ) is the mean squared distance of each g_i from the mean "
                         "gradient G, not from zero: subtract G first.")
-        if _n07_close(got, tr / math.sqrt(g2), rel=1e-5):
+        if _nb07_close(got, tr / math.sqrt(g2), rel=1e-5):
             raise Wrong(f"{where}: divide by |G|², the squared length of the mean gradient, not |G|.")
-        if _n07_close(got, want * n, rel=1e-5):
+        if _nb07_close(got, want * n, rel=1e-5):
             raise Wrong(f"{where}: average the squared distances over the n samples, don't sum them.")
         raise Wrong(f"{where}.")
 
@@ -860,7 +860,7 @@ def check_b_noise(b_noise):
              (g.float(), 2.0 * torch.eye(3)),
              (g, torch.diag(torch.tensor([-1.0, 3.0, 2.0], dtype=torch.float64)))]
     for gg, h in cases:
-        got = _n07_number(call(b_noise, gg, h), "b_noise(G, H)")
+        got = _nb07_number(call(b_noise, gg, h), "b_noise(G, H)")
         gd, hd = gg.double(), h.double()
         n, mean = len(gd), gd.mean(0)
         dev = gd - mean
@@ -872,15 +872,15 @@ def check_b_noise(b_noise):
             raise Wrong(f"here GᵀHG = {ghg:.3g} <= 0: the loss does not curve upwards along the "
                         f"gradient, so B_noise is undefined; return math.nan (you return {got:.4g}).")
         want = (torch.trace(hd @ sigma) / ghg).item()
-        if _n07_close(got, want, rel=1e-5):
+        if _nb07_close(got, want, rel=1e-5):
             continue
         where = f"you return {got:.5g} instead of {want:.5g}"
-        if _n07_close(got, (torch.trace(sigma) / g2).item(), rel=1e-5):
+        if _nb07_close(got, (torch.trace(sigma) / g2).item(), rel=1e-5):
             raise Wrong(f"{where}: that is B_simple = tr(Σ)/|G|², which assumes H is a multiple of the "
                         "identity; weight the noise and the gradient by H: tr(HΣ)/(GᵀHG).")
-        if _n07_close(got, (torch.trace(hd) * torch.trace(sigma)).item() / ghg, rel=1e-5):
+        if _nb07_close(got, (torch.trace(hd) * torch.trace(sigma)).item() / ghg, rel=1e-5):
             raise Wrong(f"{where}: tr(HΣ) is the trace of the matrix product H @ Σ, not tr(H)·tr(Σ).")
-        if _n07_close(got, want * n / (n - 1), rel=1e-5):
+        if _nb07_close(got, want * n / (n - 1), rel=1e-5):
             raise Wrong(f"{where}: Σ divides by n (the population of samples), not n - 1.")
         raise Wrong(f"{where}.")
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # One entry point for the course. On first use it makes .venv/ inside the repository and installs
 # requirements.txt into it; later runs reuse it (it reinstalls only when requirements.txt changes).
-#   ./course.sh lab    open the course in JupyterLab
+#   ./course.sh lab    open the course in JupyterLab (extra arguments go to `jupyter lab`)
 #   ./course.sh test   run every test: unit tests, then every notebook under nbval
 #   ./course.sh setup  only make the environment
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 PYTHON=${PYTHON:-python3.11}
 VENV=.venv
+FIRST_NOTEBOOK=notebooks/01_dataloader_basics.ipynb
 
 setup() {
   if ! command -v "$PYTHON" >/dev/null; then
@@ -30,11 +31,16 @@ setup() {
 
 case "${1:-}" in
   setup) setup ;;
-  lab)   setup
-         args=()
+  lab)   setup; shift
+         # It serves this folder (the working directory). The URLs it prints (and the page it opens
+         # in a browser) land on notebook 01. The settings in jupyter/settings/overrides.json (no
+         # news prompt) apply to this lab only.
+         args=("--LabApp.default_url=/lab/tree/$FIRST_NOTEBOOK"
+               "--LabApp.app_settings_dir=$PWD/jupyter/settings")
          [ "$(id -u)" = 0 ] && args+=(--allow-root)  # containers and Colab-like boxes run as root
-         exec "$VENV/bin/jupyter" lab "${args[@]}" --ServerApp.root_dir=. notebooks/01_dataloader_basics.ipynb ;;
+         echo "course.sh: starting JupyterLab; the URL it prints below opens $FIRST_NOTEBOOK"
+         exec "$VENV/bin/jupyter" lab "${args[@]}" "$@" ;;
   # The saved outputs are the CPU's: tests run there even on a machine with a GPU.
   test)  setup; shift; COURSE_DEVICE=cpu exec "$VENV/bin/python" -m pytest "$@" ;;
-  *) echo "usage: ./course.sh lab | test [pytest args] | setup" >&2; exit 2 ;;
+  *) echo "usage: ./course.sh lab [jupyter lab args] | test [pytest args] | setup" >&2; exit 2 ;;
 esac

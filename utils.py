@@ -283,6 +283,71 @@ def mnist_hessian(model, x, y):
 
 # ---------------------------------------------------------------- steps and learning rate (notebook 08)
 
+class LinearStack(torch.nn.Module):
+    "`runs` × `lrs` copies of `make_linear(seed)` side by side; `weight` is (runs, lrs, 785), the bias last."
+    def __init__(self, runs, lrs, seed=42):
+        super().__init__()
+        one = make_linear(seed)
+        w = torch.cat([one.weight.detach(), one.bias.detach()[:, None]], 1)  # (1, 785)
+        self.weight = torch.nn.Parameter(w.expand(runs, lrs, -1).clone())
+
+    def forward(self, x):
+        "x: (B, 784), one batch for all the copies, or `runs` batches (B, 784), one per run: (runs, B, lrs)."
+        w, b = self.weight[..., :-1], self.weight[..., -1]
+        if torch.is_tensor(x) and x.dim() == 2:  # one matmul for every copy, without a copy of x per run
+            return (x @ w.reshape(-1, w.shape[-1]).T + b.reshape(-1)).view(len(x), *b.shape).permute(1, 0, 2)
+        if len(x) != len(w):
+            raise ValueError(f"expected one batch per run ({len(w)}), got {len(x)}")
+        # one matmul per run: torch's batched matmul has a slow backward for these shapes on the CPU
+        return torch.stack([torch.nn.functional.linear(xr, wr, br) for xr, wr, br in zip(x, w, b)])
+
+
+def stack_loss(preds, targets):
+    "`mnist_loss` of every copy of a LinearStack at once: preds (runs, B, lrs) -> losses (runs, lrs)."
+    preds = preds.sigmoid()
+    return torch.where(targets == 1, 1 - preds, preds).mean(-2)
+
+
+def stack_accuracy(model, x, y):
+    "`batch_accuracy` of every copy of a LinearStack on all of `x`, `y`: (runs, lrs), no gradients."
+    with torch.no_grad():
+        return ((model(x).sigmoid() > 0.5) == y).float().mean(-2)
+
+
+def stack_batches(loaders):
+    "Batch i of every loader, epoch after epoch without end: (the x batches, their y stacked (runs, B, 1))."
+    from itertools import zip_longest
+    lengths = {len(dl) for dl in loaders}
+    if len(lengths) != 1:
+        raise ValueError(f"the loaders must make the same number of batches, got {sorted(lengths)}")
+    while True:
+        # zip_longest, not zip: zip stops at the first exhausted loader, and the others would skip
+        # the random draws they make as an epoch ends, so their next epoch would differ from a lone run
+        for batches in zip_longest(*loaders):
+            yield tuple(xb for xb, _ in batches), torch.stack([yb for _, yb in batches])
+
+
+def stack_step(model, xb, yb, opt):
+    "One `opt` step of every copy: the sum of their losses has, in each copy's weights, that copy's gradient."
+    losses = stack_loss(model(xb), yb)
+    losses.sum().backward()
+    opt.step()
+    opt.zero_grad()
+    return losses.detach()
+
+
+def fit_critical_batch(batch_sizes, steps):
+    "McCandlish et al.'s S(B) = S_min(1 + B_crit/B) fitted by least squares on relative errors: (S_min, B_crit)."
+    b, s = np.asarray(batch_sizes, dtype=float), np.asarray(steps, dtype=float)
+    if b.ndim != 1 or b.shape != s.shape or len(b) < 2:
+        raise ValueError(f"need two 1-d sequences of the same length >= 2, got shapes {b.shape}, {s.shape}")
+    if not (np.isfinite(b).all() and np.isfinite(s).all() and (b > 0).all() and (s > 0).all()):
+        raise ValueError("batch sizes and steps must be positive and finite")
+    a = np.stack([np.ones_like(b), 1 / b], axis=1) / s[:, None]  # S = S_min + S_min·B_crit/B, rows / S
+    (s_min, s_min_b_crit), *_ = np.linalg.lstsq(a, np.ones_like(s), rcond=None)
+    return float(s_min), float(s_min_b_crit / s_min)
+
+
 
 # ---------------------------------------------------------------- throughput, memory and shuffling (notebook 09)
 

@@ -65,7 +65,7 @@ def test_lab_serves_the_course(server):
     with urllib.request.urlopen(f"{base}/lab?token={token}", timeout=30) as r:
         assert r.status == 200 and b"JupyterLab" in r.read()
     listing = api(base, token, "GET", "/api/contents/notebooks")
-    names = sorted(item["name"] for item in listing["content"])
+    names = sorted(item["name"] for item in listing["content"] if item["type"] == "notebook")
     expected = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert expected and names == expected
 
@@ -104,15 +104,18 @@ def execute(ws_url, code, timeout=120):
     return ioloop.IOLoop.current().run_sync(run, timeout=timeout)
 
 
-def test_a_kernel_starts_and_imports_utils(server):
+def test_a_kernel_starts_and_imports_the_course_modules(server):
     base, token = server
     kernel = api(base, token, "POST", "/api/kernels", {"name": "python3", "path": "notebooks"})
     try:
         ws_url = f"{base.replace('http', 'ws')}/api/kernels/{kernel['id']}/channels?token={token}"
-        status, out = execute(ws_url, "import utils, sys\nprint(utils.COURSE_DIR)\nprint(sys.prefix)")
+        code = ("import sys, utils, checks, explorers\nprint(sys.prefix)\n"
+                "for m in (utils, checks, explorers): print(m.__file__)")
+        status, out = execute(ws_url, code)
         assert status == "ok", out
-        course_dir, prefix = out.split()
-        assert Path(course_dir) == ROOT
+        prefix, *files = out.split()
+        # a notebook in notebooks/ imports the repository's modules (pyproject.toml's py-modules)
+        assert [Path(f) for f in files] == [ROOT / f"{m}.py" for m in ("utils", "checks", "explorers")]
         assert Path(prefix) == Path(sys.prefix)  # the kernel runs in this environment
     finally:
         api(base, token, "DELETE", f"/api/kernels/{kernel['id']}")

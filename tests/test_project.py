@@ -25,11 +25,24 @@ def test_environment_yml_installs_requirements_txt_and_writes_no_version():
     assert not any(name in env for name in pins())
 
 
+CHROMIUM_INSTALL = [  # the one other thing CI does: install Debian's Chromium for the browser test
+    'if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ]; then',
+    "  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null",
+    "fi",
+]
+
+
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert "./course.sh lab" in readme and "./course.sh test" in readme
     ci = [l for l in (ROOT / ".ci" / "run").read_text().splitlines() if l and not l.startswith(("#", "set ", "cd ", "export "))]
-    assert ci == ["./course.sh test"]
+    assert ci == CHROMIUM_INSTALL + ["./course.sh test"]
+
+
+def test_ci_runs_the_browser_test_rather_than_skip_it():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "export COURSE_BROWSER_TEST=required" in ci
+    assert "COURSE_BROWSER_TEST" in (ROOT / "tests" / "test_browser.py").read_text()
 
 
 def test_readme_maps_every_notebook():

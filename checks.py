@@ -13,6 +13,7 @@ short enough to read in ten minutes; these checks are the course's answer key an
 import copy
 import json
 import math
+import textwrap
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ class Result:
         return self.status == "passed"
 
 
-@dataclass
+@dataclass(eq=False)
 class Exercise:
     "Exercise `number` of notebook `notebook` asks for `function`; `check` raises Wrong if it's wrong."
     notebook: str
@@ -56,12 +57,11 @@ class Exercise:
 def evaluate(check, answer):
     "Run `check` on `answer` and return a Result instead of raising."
     if answer is None:
-        return Result("not attempted", "there is nothing to check yet: define it and run its cell.")
+        return Result("not attempted", "not attempted yet: nothing is defined to check.")
     try:
         check(answer)
     except NotImplementedError:
-        return Result("not attempted", "replace `raise NotImplementedError()` with your code, "
-                                       "run that cell, then this one.")
+        return Result("not attempted", "not attempted yet: write your code in place of the stub.")
     except Wrong as e:
         return Result("wrong", str(e))
     except Exception as e:  # raised by the learner's code, or by a result of an unexpected kind
@@ -72,9 +72,9 @@ def evaluate(check, answer):
 
 
 def line(ex, result):
-    "One line for the learner: a mark, the exercise, and what the check found."
+    "What the learner reads: a mark, the exercise, and what the check found, in lines of <= 100."
     mark = {"passed": "✅", "wrong": "❌", "not attempted": "⏳"}[result.status]
-    return f"{mark} {ex.label}: {result.message}"
+    return textwrap.fill(f"{mark} {ex.label}: {result.message}", width=100, subsequent_indent="   ")
 
 
 def exercise(notebook, number, function):
@@ -134,6 +134,7 @@ def notebook_results(nb_path):
     number = Path(nb_path).name[:2]
     namespace = {}
     exec(PRELUDE, namespace)
+    given = dict(namespace)  # a name the cells do not define must not pass as the learner's answer
     failed = None
     for source in exercise_cells(nb_path):
         try:
@@ -145,6 +146,8 @@ def notebook_results(nb_path):
     results = {}
     for ex in sorted((e for e in EXERCISES.values() if e.notebook == number), key=lambda e: e.number):
         answer = namespace.get(ex.function)
+        if answer is not None and answer is given.get(ex.function):
+            answer = None
         results[ex] = evaluate(ex.check, answer)
         if answer is None and failed:
             results[ex] = Result("wrong", failed)
@@ -160,11 +163,11 @@ def progress(folder=None):
         if not results:
             continue
         done = sum(r.passed for r in results.values())
-        marks = " ".join(line(ex, r)[0] + str(ex.number) for ex, r in results.items())
+        marks = " ".join(line(ex, r)[0] + str(ex.number) for ex, r in results.items())  # ✅1 ⏳2
         print(f"{path.stem}: {done}/{len(results)} passed  {marks}")
         for ex, r in results.items():
             if r.status == "wrong":
-                print(f"    {line(ex, r)}")
+                print(textwrap.indent(line(ex, r), "    "))
         summary[path.name[:2]] = {ex.number: r.status for ex, r in results.items()}
     return summary
 
@@ -173,19 +176,539 @@ def progress(folder=None):
 # Each notebook's checks live in its own section below; keep the sections in notebook order.
 
 # ---------------------------------------------------------------- notebook 01
-# (checks of notebook 01)
+
+def _nb01_as_list(batch):
+    "A batch as a plain list: a tensor's values, or the items of a list or tuple."
+    return batch.tolist() if torch.is_tensor(batch) else list(batch)
+
+
+@exercise("01", 1, "n_batches")
+def check_n_batches(n_batches):
+    "Exercise 01.1: how many batches a loader makes from n items; a batch size below 1 is refused."
+    for n, bs, drop in [(15, 5, False), (16, 5, False), (16, 5, True), (3, 5, False), (3, 5, True),
+                        (1000, 64, False), (1000, 64, True), (12396, 256, False)]:
+        want = n // bs if drop else math.ceil(n / bs)
+        got = call(n_batches, n, bs, drop)
+        if isinstance(got, bool) or not isinstance(got, int):
+            raise Wrong(f"n_batches({n}, {bs}, drop_last={drop}) returns {got!r}, a "
+                        f"{type(got).__name__}: a number of batches is a whole number (an int); "
+                        f"use // or math.ceil.")
+        if got == want:
+            continue
+        if not drop and got == n // bs:
+            raise Wrong(f"for n={n}, bs={bs} you return {got}, but the items left over "
+                        f"({n % bs} of them) make a partial batch that counts too: {want} "
+                        f"batches unless drop_last=True.")
+        if drop and got == math.ceil(n / bs):
+            raise Wrong(f"with drop_last=True the partial last batch is thrown away: n={n}, "
+                        f"bs={bs} makes {want} batches, not {got}.")
+        raise Wrong(f"for n={n}, bs={bs}, drop_last={drop} a loader makes {want} batches, "
+                    f"but you return {got}.")
+    for bs in (0, -3):
+        try:
+            got = call(n_batches, 15, bs, False)
+        except ValueError:
+            continue
+        except ZeroDivisionError:
+            raise Wrong(f"n_batches(15, {bs}) raises ZeroDivisionError, a message that does not "
+                        f"name the problem: check the batch size first and raise ValueError, as "
+                        f"PyTorch's DataLoader does.") from None
+        raise Wrong(f"n_batches(15, {bs}) returns {got!r}: a batch size below 1 makes no sense; "
+                    f"raise ValueError, as PyTorch's DataLoader does.")
+
+
+@exercise("01", 2, "batch_sizes")
+def check_batch_sizes(batch_sizes):
+    "Exercise 01.2: the size of each batch, in order."
+    for n, bs, drop in [(15, 4, False), (15, 4, True), (15, 5, False), (15, 5, True), (3, 5, False),
+                        (3, 5, True), (16, 5, False), (1, 1, False)]:
+        want = [bs] * (n // bs) + ([n % bs] if n % bs and not drop else [])
+        got = call(batch_sizes, n, bs, drop)
+        if not isinstance(got, (list, tuple)):
+            raise Wrong(f"batch_sizes({n}, {bs}, drop_last={drop}) should return a list of sizes "
+                        f"such as {want}, but it returns {type(got).__name__} {got!r}.")
+        got = list(got)
+        if got == want:
+            continue
+        if 0 in got:
+            raise Wrong(f"batch_sizes({n}, {bs}, drop_last={drop}) returns {got}: a batch is never "
+                        f"empty; when bs divides n there is no partial batch.")
+        if drop and got == want + [n % bs]:
+            raise Wrong(f"with drop_last=True the partial batch of {n % bs} is thrown away: "
+                        f"expected {want}, got {got}.")
+        if not drop and got == want[:-1]:
+            raise Wrong(f"the last {n % bs} items make a smaller, last batch: for n={n}, bs={bs} "
+                        f"expected {want}, got {got}.")
+        raise Wrong(f"for n={n}, bs={bs}, drop_last={drop} the batch sizes are {want}, "
+                    f"but you return {got}.")
+
+
+@exercise("01", 3, "batch_mean_accuracy")
+def check_batch_mean_accuracy(batch_mean_accuracy):
+    "Exercise 01.3: validate_epoch's number, the unweighted mean of the batch accuracies."
+    g = torch.Generator().manual_seed(1)
+    ten_of_fifteen = torch.tensor([1.] * 10 + [0.] * 5)
+    cases = [(ten_of_fifteen, 4), (ten_of_fifteen.flip(0), 4), (ten_of_fifteen, 5),
+             ((torch.rand(37, generator=g) < 0.7).float(), 8), (torch.tensor([0., 1., 1.]), 2)]
+    for correct, bs in cases:
+        batches = correct.split(bs)
+        want = torch.stack([b.mean() for b in batches]).mean().item()
+        got = call(batch_mean_accuracy, correct, bs)
+        what = f"batch_mean_accuracy of {len(correct)} items with bs={bs}"
+        if torch.is_tensor(got) and got.numel() != 1:
+            raise Wrong(f"{what} returns a tensor of {got.numel()} numbers: return one number, "
+                        f"the mean of the batch accuracies.")
+        if isinstance(got, (int, float)) or torch.is_tensor(got):
+            got_f = float(got)
+            full = [b for b in batches if len(b) == bs]
+            if math.isclose(got_f, want, abs_tol=1e-6):
+                continue
+            if math.isclose(got_f, correct.mean().item(), abs_tol=1e-6):
+                raise Wrong(f"{what}: you return {got_f:.4f}, the fraction of all items that are "
+                            f"right; validate_epoch averages the batch accuracies, so the last, "
+                            f"partial batch counts as much as a full one: {want:.4f}.")
+            if full and math.isclose(got_f, torch.stack([b.mean() for b in full]).mean().item(),
+                                     abs_tol=1e-6):
+                raise Wrong(f"{what}: you return {got_f:.4f}, leaving out the last, partial batch; "
+                            f"validate_epoch keeps it: {want:.4f}.")
+        expect_close(got, want, what)
+
+
+@exercise("01", 4, "shuffled_batches")
+def check_shuffled_batches(shuffled_batches):
+    "Exercise 01.4: one epoch of a shuffling loader, batch for batch torch's, same generator."
+    from torch.utils.data import DataLoader
+    letters = list("abcdefghijklm")
+    cases = [(list(range(15)), 5, False, 42), (letters, 4, False, 0), (letters, 4, True, 1),
+             (list(range(10, 30)), 6, True, 7), (list(range(10, 30)), 6, False, 3)]
+    for items, bs, drop, seed in cases:
+        g = torch.Generator().manual_seed(seed)
+        want = [_nb01_as_list(b) for b in DataLoader(items, batch_size=bs, shuffle=True,
+                                                     drop_last=drop, generator=g)]
+        what = f"for {len(items)} items, bs={bs}, drop_last={drop}:"
+        got = shuffled_batches(copy.deepcopy(items), bs, torch.Generator().manual_seed(seed), drop)
+        if not isinstance(got, (list, tuple)) or not all(
+                isinstance(b, (list, tuple)) or torch.is_tensor(b) for b in got):
+            raise Wrong(f"{what} you return {type(got).__name__} {got!r:.60}: return a list of "
+                        f"batches, each a list of items, e.g. [[3, 12, 8], [10, 2]].")
+        got = [_nb01_as_list(b) for b in got]
+        if got == want:
+            continue
+        flat = [x for b in got for x in b]
+        sizes = [len(b) for b in want]
+        if [len(b) for b in got] != sizes:
+            if drop and len(got) == len(want) + 1:
+                raise Wrong(f"{what} your last batch is a partial one ({len(got[-1])} of {bs}): "
+                            f"with drop_last=True the partial last batch is thrown away.")
+            if not drop and len(got) == len(want) - 1:
+                raise Wrong(f"{what} you lose the items left over ({len(items) % bs} of them): "
+                            f"keep the partial last batch unless drop_last=True.")
+            raise Wrong(f"{what} the batch sizes should be {sizes}, but yours are "
+                        f"{[len(b) for b in got]}.")
+        if flat == items[:len(flat)]:
+            raise Wrong(f"{what} your batches are in the list's order: shuffle, with "
+                        f"torch.randperm(len(items), generator=generator).")
+        perm = torch.randperm(len(items), generator=torch.Generator().manual_seed(seed)).tolist()
+        if flat == [items[i] for i in perm][:len(flat)]:
+            raise Wrong(f"{what} your order is the permutation the generator gives first, but "
+                        f"torch's DataLoader first takes one number from it for its worker "
+                        f"processes: draw torch.empty((), dtype=torch.int64).random_("
+                        f"generator=generator) before torch.randperm.")
+        order = [items.index(x) if x in items else None for x in want[0]]
+        if got[0] == order:
+            raise Wrong(f"{what} you return positions in the list, not the items: index the "
+                        f"list with the shuffled order.")
+        if sorted(map(str, flat)) != sorted(map(str, [x for b in want for x in b])) and not drop:
+            raise Wrong(f"{what} your epoch does not hold every item exactly once: shuffle by "
+                        f"permuting (torch.randperm), never by drawing with replacement.")
+        raise Wrong(f"{what} your first batch is {got[0]}, torch's DataLoader gives {want[0]}: "
+                    f"use the generator you are given, one int64 draw, then torch.randperm.")
+    g = torch.Generator().manual_seed(5)
+    first, second = (shuffled_batches(list(range(15)), 5, g, False) for _ in range(2))
+    if [_nb01_as_list(b) for b in first] == [_nb01_as_list(b) for b in second]:
+        raise Wrong("two epochs with the same generator give the same order: draw from the "
+                    "generator you are given (don't seed a new one), so each epoch is shuffled "
+                    "anew.")
 
 
 # ---------------------------------------------------------------- notebook 02
-# (checks of notebook 02)
+
+def _nb02_show(value):
+    "An argument, briefly, for a message: a tensor by its shape, anything else by repr."
+    return f"<a tensor of shape {tuple(value.shape)}>" if torch.is_tensor(value) else repr(value)
+
+
+def _nb02_same(got, want):
+    "True when `got` is `want`'s value: an equal tensor for a tensor, an equal value otherwise."
+    if torch.is_tensor(want):
+        return torch.is_tensor(got) and got.shape == want.shape and torch.equal(got, want)
+    return not torch.is_tensor(got) and got == want
+
+
+@exercise("02", 1, "pairs")
+def check_pairs(pairs):
+    "Exercise 02.1: a dataset of (x, y) tuples from two sequences of the same length."
+    x, y = torch.arange(12.).view(4, 3), torch.tensor([1, 0, 0, 1]).unsqueeze(1)
+    for xs, ys in [([1, 2, 3, 4], "abcd"), (x, y), ([], [])]:
+        got = call(pairs, xs, ys)
+        what = f"pairs({_nb02_show(xs)}, {_nb02_show(ys)})"
+        if isinstance(got, zip):
+            raise Wrong(f"{what} returns a zip object: it can be read only once and has no len or "
+                        f"[i]; make it a list, list(zip(...)).")
+        if not isinstance(got, list):
+            raise Wrong(f"{what} should return a list of (x, y) tuples, but it returns "
+                        f"{type(got).__name__}.")
+        if len(got) != len(xs):
+            raise Wrong(f"{what} returns {len(got)} items; it should pair each of the {len(xs)} "
+                        f"x's with its y.")
+        for i, item in enumerate(got):
+            if not isinstance(item, tuple) or len(item) != 2:
+                raise Wrong(f"item {i} of {what} is {item!r:.40}: each item should be a tuple "
+                            f"(x, y), as zip makes.")
+            if not (_nb02_same(item[0], xs[i]) and _nb02_same(item[1], ys[i])):
+                if not torch.is_tensor(xs[i]) and item == (ys[i], xs[i]):
+                    raise Wrong(f"item {i} of {what} is {item!r}: the x comes first, then its y.")
+                raise Wrong(f"item {i} of {what} should be x[{i}] and y[{i}], not {item!r:.60}.")
+    try:
+        got = call(pairs, [1, 2, 3], "ab")
+    except ValueError:
+        return
+    raise Wrong(f"pairs([1, 2, 3], 'ab') returns {got!r:.50}: zip stops at the shorter input and "
+                f"silently drops the rest; check the lengths and raise ValueError when they "
+                f"differ.")
+
+
+@exercise("02", 2, "Squares")
+def check_squares(Squares):
+    "Exercise 02.2: a dataset that computes its items, (i, i*i), in __getitem__."
+    from torch.utils.data import DataLoader
+    for n in (10, 3, 0):
+        ds = call(Squares, n)
+        if not (hasattr(ds, "__getitem__") and hasattr(ds, "__len__")):
+            raise Wrong(f"Squares({n}) is {type(ds).__name__}, not a dataset: a dataset has "
+                        f"__getitem__ (ds[i]) and __len__ (len(ds)).")
+        if len(ds) != n:
+            raise Wrong(f"len(Squares({n})) is {len(ds)}: it should be {n}, one item per i "
+                        f"from 0 to {n - 1}.")
+        for i in range(n):
+            if not isinstance(ds[i], tuple) or ds[i] != (i, i * i):
+                raise Wrong(f"Squares({n})[{i}] is {ds[i]!r}: it should be the tuple "
+                            f"({i}, {i * i}), the number and its square.")
+        try:
+            past = ds[n]
+        except IndexError:
+            pass
+        else:
+            raise Wrong(f"Squares({n})[{n}] returns {past!r}: past its end a dataset raises "
+                        f"IndexError, as a list does, so `for item in ds` knows where to stop.")
+    got = [[t.tolist() for t in b] for b in DataLoader(call(Squares, 10), batch_size=4)]
+    want = [[[0, 1, 2, 3], [0, 1, 4, 9]], [[4, 5, 6, 7], [16, 25, 36, 49]], [[8, 9], [64, 81]]]
+    if got != want:
+        raise Wrong(f"torch's DataLoader(Squares(10), batch_size=4) gives {got}, not {want}.")
+
+
+@exercise("02", 3, "collate")
+def check_collate(collate):
+    "Exercise 02.3: collate a list of tuples field by field, as fastai's fa_collate does."
+    from torch.utils.data import default_collate
+    x, y = torch.arange(9.).view(3, 3), torch.tensor([[1], [0], [1]])
+    rows = [(x[i], y[i]) for i in range(3)]
+    for batch in ([(3, "d"), (0, "a"), (7, "h")], rows, [(1, 2, "x"), (3, 4, "y")]):
+        want = tuple(default_collate(batch))
+        got = call(collate, batch)
+        what = f"collate of {len(batch)} items with {len(batch[0])} fields"
+        if isinstance(got, list) and len(got) == len(want):
+            raise Wrong(f"{what} returns a list; return a tuple, one entry per field, as fastai's "
+                        f"fa_collate does (torch's default_collate returns a list).")
+        if not isinstance(got, tuple) or len(got) != len(want):
+            raise Wrong(f"{what} should return a tuple of {len(want)} entries, one per field, but "
+                        f"it returns {type(got).__name__} {got!r:.50}.")
+        for k, (g, w) in enumerate(zip(got, want)):
+            if torch.is_tensor(w):
+                if not torch.is_tensor(g):
+                    raise Wrong(f"{what}: field {k} should be one tensor of the batch's values "
+                                f"(torch.tensor for numbers, torch.stack for tensors), not "
+                                f"{type(g).__name__} {g!r:.40}.")
+                if g.shape != w.shape:
+                    hint = (" torch.cat joins the rows end to end; torch.stack piles them up, "
+                            "adding the batch dimension." if g.numel() == w.numel() else "")
+                    raise Wrong(f"{what}: field {k} has shape {tuple(g.shape)}, it should be "
+                                f"{tuple(w.shape)}.{hint}")
+                if g.tolist() != w.tolist():
+                    raise Wrong(f"{what}: field {k} is {g.tolist()}, it should be {w.tolist()}.")
+            elif not isinstance(g, tuple) or list(g) != list(w):
+                raise Wrong(f"{what}: field {k} holds strings, which no tensor can: it should be "
+                            f"the tuple {w!r}, not {g!r:.40}.")
 
 
 # ---------------------------------------------------------------- notebook 03
-# (checks of notebook 03)
+# ---- helpers of notebooks 03-04's checks
+
+def _number(value, what):
+    "A Python number from a float, an int or a one-element tensor; Wrong otherwise."
+    if torch.is_tensor(value):
+        if value.numel() != 1:
+            raise Wrong(f"{what} should be one number, but it is a tensor of shape {tuple(value.shape)}.")
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
+    return float(value)
+
+
+def _close(a, b, atol=1e-5):
+    "Whether two tensors have the same shape and values (a learner's and a candidate's)."
+    return (torch.is_tensor(a) and torch.is_tensor(b) and a.shape == b.shape
+            and torch.allclose(a.detach().double(), b.detach().double(), atol=atol, rtol=1e-4))
+
+
+@exercise("03", 1, "stack_images")
+def check_stack_images(stack_images):
+    "Exercise 03.1: a list of uint8 images -> one float32 tensor (n, rows, columns) in [0, 1]."
+    g = torch.Generator().manual_seed(3)
+    for n, rows, cols in [(3, 28, 28), (1, 4, 6)]:
+        images = [torch.randint(0, 256, (rows, cols), dtype=torch.uint8, generator=g) for _ in range(n)]
+        images[0][0, :2] = torch.tensor([0, 255], dtype=torch.uint8)
+        got = call(stack_images, images)
+        expect_tensor(got, f"for {n} images of {rows}x{cols}, your result")
+        if n > 1 and tuple(got.shape) == (n * rows, cols):
+            raise Wrong(f"for {n} images of {rows}x{cols} you return shape {tuple(got.shape)}: "
+                        f"torch.cat joins along an existing axis; torch.stack adds a new first axis.")
+        expect_tensor(got, f"for {n} images of {rows}x{cols}, your result", (n, rows, cols))
+        if got.dtype != torch.float32:
+            raise Wrong(f"your tensor's type is {got.dtype}: make it float32 with .float(), "
+                        f"the type of the model's weights.")
+        if got.max() > 1 + 1e-6:
+            raise Wrong(f"your values go up to {got.max().item():g}: divide by 255 to scale them to [0, 1].")
+        expect_close(got, torch.stack(images).float() / 255, "your stack")
+
+
+@exercise("03", 2, "mnist_distance")
+def check_mnist_distance(mnist_distance):
+    "Exercise 03.2: mean absolute difference over the last two axes, for one image or a stack."
+    g = torch.Generator().manual_seed(4)
+    stack, mean = torch.rand(5, 4, 4, generator=g), torch.rand(4, 4, generator=g)
+    got = call(mnist_distance, stack, mean)
+    expect_tensor(got, "for a stack of 5 images and a mean, your distance")
+    if got.dim() == 0:
+        raise Wrong("you return one number for a stack of 5 images: take the mean over the last two "
+                    "axes only, .mean((-1, -2)), to get one distance per image.")
+    if tuple(got.shape) == (5, 4, 4):
+        raise Wrong("you return one number per pixel: take the mean over the last two axes, "
+                    ".mean((-1, -2)), to get one distance per image.")
+    expect_tensor(got, "for a stack of 5 images and a mean, your distance", (5,))
+    diff = stack - mean
+    if _close(got, diff.mean((-1, -2))):
+        raise Wrong("take the absolute value of the differences before the mean: without .abs() "
+                    "the positive and negative differences cancel out.")
+    if _close(got, diff.pow(2).mean((-1, -2)).sqrt()):
+        raise Wrong("that is the root mean squared difference (RMSE, L2); this exercise asks for the "
+                    "mean absolute difference (L1): (a - b).abs().mean((-1, -2)).")
+    expect_close(got, diff.abs().mean((-1, -2)), "your distances")
+    one = call(mnist_distance, stack[2], mean)
+    expect_tensor(one, "for one image and a mean, your distance", ())
+    expect_close(one, diff[2].abs().mean(), "your distance for one image")
+
+
+@exercise("03", 3, "to_xy")
+def check_to_xy(to_xy):
+    "Exercise 03.3: two stacks -> x of shape (n, 784), 3s first, and y a column, 1 for a 3."
+    g = torch.Generator().manual_seed(5)
+    threes, sevens = torch.rand(3, 28, 28, generator=g), torch.rand(2, 28, 28, generator=g)
+    got = call(to_xy, threes, sevens)
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise Wrong(f"return a pair (x, y); you return {type(got).__name__}"
+                    f"{' of length ' + str(len(got)) if isinstance(got, (tuple, list)) else ''}.")
+    x, y = got
+    expect_tensor(x, "x")
+    if tuple(x.shape) == (5, 28, 28):
+        raise Wrong("x has shape (5, 28, 28): flatten each image into a row of 784 numbers, "
+                    "with .view(-1, 28*28).")
+    expect_tensor(x, "for 3 threes and 2 sevens, x", (5, 784))
+    if _close(x, torch.cat([sevens, threes]).view(-1, 784)):
+        raise Wrong("x starts with the 7s: put the 3s first, then the 7s, as train_x does.")
+    expect_close(x, torch.cat([threes, sevens]).view(-1, 784), "x")
+    expect_tensor(y, "y")
+    if tuple(y.shape) == (5,):
+        raise Wrong("y has shape (5,): make it a column of shape (5, 1) with .unsqueeze(1), "
+                    "so that it lines up with the model's (n, 1) predictions.")
+    expect_tensor(y, "for 3 threes and 2 sevens, y", (5, 1))
+    labels = y.detach().double().flatten().tolist()
+    if labels == [0, 0, 0, 1, 1]:
+        raise Wrong("your labels are swapped: a 3 is labelled 1 and a 7 is labelled 0.")
+    if labels != [1, 1, 1, 0, 0]:
+        raise Wrong(f"y should hold 1 for each 3, then 0 for each 7: [1, 1, 1, 0, 0], "
+                    f"not {labels}.")
+
+
+def _pixel_data():
+    "Synthetic 6x6 'digits': 5 threes (one looks like a 7) and 3 sevens (one looks like a 3)."
+    g = torch.Generator().manual_seed(6)
+    mean3, mean7 = torch.zeros(6, 6), torch.zeros(6, 6)
+    mean3[:, 4] = 1.0  # a blocky 3: the right edge and three bars
+    mean3[[0, 2, 5], 1:5] = 1.0
+    mean7[0, :] = 1.0  # a blocky 7: the top bar and a diagonal
+    mean7[torch.arange(1, 6), torch.arange(4, -1, -1)] = 1.0
+    noise = lambda n: 0.15 * torch.rand(n, 6, 6, generator=g)  # noqa: E731
+    threes = torch.cat([mean3.expand(4, 6, 6), mean7[None]]) + noise(5)
+    sevens = torch.cat([mean7.expand(2, 6, 6), mean3[None]]) + noise(3)
+    return threes, sevens, mean3, mean7
+
+
+@exercise("03", 4, "pixel_accuracy")
+def check_pixel_accuracy(pixel_accuracy):
+    "Exercise 03.4: the fraction of all images that pixel similarity gets right."
+    threes, sevens, mean3, mean7 = _pixel_data()
+    got = _number(call(pixel_accuracy, threes, sevens, mean3, mean7), "your accuracy")
+    d = lambda x, m: (x - m).abs().mean((-1, -2))  # noqa: E731
+    right3 = (d(threes, mean3) < d(threes, mean7)).float()
+    right7 = (d(sevens, mean7) <= d(sevens, mean3)).float()
+    overall = (right3.sum() + right7.sum()).item() / (len(threes) + len(sevens))
+    if math.isclose(got, (right3.mean() + right7.mean()).item() / 2, abs_tol=1e-6):
+        raise Wrong("you averaged the accuracy on the 3s and on the 7s; with 5 threes and "
+                    "3 sevens each image should count once: divide the number right by all "
+                    "8 images.")
+    if math.isclose(got, (right3.sum() + (1 - right7).sum()).item() / 8, abs_tol=1e-6):
+        raise Wrong("a 7 is right when it is NOT closer to the mean 3: count the 7s with ~is_3, "
+                    "or 1 - is_3, as the notebook does.")
+    if not math.isclose(got, overall, abs_tol=1e-6):
+        raise Wrong(f"for 5 threes (4 look like a 3) and 3 sevens (2 look like a 7) you return "
+                    f"{got:.4f}, but pixel similarity gets {overall:.4f} right.")
 
 
 # ---------------------------------------------------------------- notebook 04
-# (checks of notebook 04)
+@exercise("04", 1, "init_params")
+def check_init_params(init_params):
+    "Exercise 04.1: N(0, std²) numbers of shape `size`, a leaf tensor that tracks its gradient."
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(4)
+        for size in [(784, 1), 1]:
+            got = call(init_params, size)
+            shape = (size,) if isinstance(size, int) else size
+            expect_tensor(got, f"init_params({size!r})", shape)
+            if not got.requires_grad:
+                raise Wrong("PyTorch does not track this tensor's gradient: "
+                            "call .requires_grad_() on it.")
+            if not got.is_leaf:
+                made_by = type(got.grad_fn).__name__
+                raise Wrong(f"your tensor is not a leaf: it was computed ({made_by}) from a tensor "
+                            f"that tracks gradients, so backward() would fill that one's .grad, "
+                            f"not yours. Multiply by std first, then call .requires_grad_().")
+        got = call(init_params, (20_000,), std=0.1)
+        expect_tensor(got, "init_params((20000,), std=0.1)", (20_000,))
+        mean, sd = got.detach().double().mean().item(), got.detach().double().std().item()
+        if abs(mean) > 0.01:
+            raise Wrong(f"with std=0.1 the mean of your numbers is {mean:.3f}, not about 0: draw "
+                        f"them from the normal distribution, torch.randn (torch.rand is uniform "
+                        f"on [0, 1)).")
+        if not 0.095 < sd < 0.105:
+            raise Wrong(f"with std=0.1 your numbers have a standard deviation of {sd:.3f}: draw "
+                        f"torch.randn(size), which has 1, and multiply by std.")
+        again = call(init_params, (20_000,), std=0.1)
+        if torch.equal(got.detach(), again.detach()):
+            raise Wrong("two calls gave the same numbers: draw new random ones each time, "
+                        "with torch.randn.")
+
+
+@exercise("04", 2, "linear")
+def check_linear(linear):
+    "Exercise 04.2: xb @ weights + bias, one prediction per row, differentiable."
+    g = torch.Generator().manual_seed(5)
+    for n, pixels in [(5, 6), (3, 10)]:
+        xb = torch.rand(n, pixels, generator=g)
+        weights = torch.randn(pixels, 1, generator=g).requires_grad_()
+        bias = torch.randn(1, generator=g).requires_grad_()
+        got = call(linear, xb, weights, bias)
+        expect_tensor(got, f"for {n} images, your predictions")
+        if tuple(got.shape) != (n, 1):
+            raise Wrong(f"for {n} images of {pixels} pixels your predictions have shape "
+                        f"{tuple(got.shape)}, but there is one per image: ({n}, 1). xb @ weights "
+                        f"multiplies each row by the weights and sums over the pixels.")
+        if _close(got, xb @ weights):
+            raise Wrong("your predictions lack the bias: add it, xb @ weights + bias.")
+        expect_close(got, xb @ weights + bias, "your predictions")
+        if not got.requires_grad:
+            raise Wrong("your predictions don't track gradients: no .detach(), no torch.no_grad() "
+                        "in the model, or SGD cannot follow them.")
+
+
+def _reference_mnist_loss(predictions, targets):
+    predictions = predictions.sigmoid()
+    return torch.where(targets == 1, 1 - predictions, predictions).mean()
+
+
+@exercise("04", 3, "mnist_loss")
+def check_mnist_loss(mnist_loss):
+    "Exercise 04.3: sigmoid, then distance from the target, then the mean."
+    preds = torch.tensor([[-3.0], [2.0], [0.5], [4.0], [-1.0], [5.0]])
+    for targets in [torch.tensor([[1], [0], [1], [1], [0], [0]]),
+                    torch.tensor([[0.0], [0.0], [1.0], [1.0], [1.0], [0.0]])]:
+        got = call(mnist_loss, preds.clone().requires_grad_(), targets)
+        if isinstance(got, float):
+            raise Wrong("you return a Python float: return the tensor itself (no .item()), so that "
+                        "backward() can follow it.")
+        expect_tensor(got, "your loss")
+        if got.dim() != 0:
+            raise Wrong(f"your loss has shape {tuple(got.shape)}: it should be one number (a 0-d "
+                        f"tensor), the mean over the batch.")
+        s = preds.sigmoid()
+        expected = _reference_mnist_loss(preds, targets)
+        value = got.item()
+        no_sigmoid = torch.where(targets == 1, 1 - preds, preds).mean().item()
+        if math.isclose(value, no_sigmoid, abs_tol=1e-5):
+            raise Wrong(f"your loss is {value:.4f}, not between 0 and 1: did you apply the sigmoid "
+                        f"to the predictions first?")
+        if math.isclose(value, torch.where(targets == 1, s, 1 - s).mean().item(), abs_tol=1e-5):
+            raise Wrong("you swapped the two cases: for a 3 (target 1) the distance is "
+                        "1 - sigmoid(prediction), for a 7 (target 0) it is sigmoid(prediction).")
+        if math.isclose(value, expected.item() * len(preds), abs_tol=1e-4):
+            raise Wrong("you summed the distances: take their mean, so the loss doesn't grow "
+                        "with the batch size.")
+        expect_close(got, expected, "your loss")
+        if not got.requires_grad:
+            raise Wrong("your loss doesn't track gradients: build it from the predictions with "
+                        "tensor operations, no .detach() or .item().")
+
+
+def _accuracy(predictions, targets):
+    return ((predictions > 0).float() == targets).float().mean()
+
+
+@exercise("04", 4, "gradient")
+def check_gradient(gradient):
+    "Exercise 04.4: autograd's gradient, fresh each call, and zeros for a loss that has none."
+    g = torch.Generator().manual_seed(6)
+    xb, w0 = torch.rand(8, 5, generator=g), torch.randn(5, 1, generator=g)
+    yb = torch.tensor([[1], [0], [1], [1], [0], [0], [1], [0]])
+    squared = lambda p, y: (p - y).pow(2).mean()  # noqa: E731
+    for name, loss_func in [("mnist_loss", _reference_mnist_loss), ("a squared error", squared)]:
+        w = w0.clone().requires_grad_()
+        expected, = torch.autograd.grad(loss_func(xb @ w, yb), w)
+        got = call(gradient, loss_func, w0.clone(), xb, yb)
+        expect_tensor(got, f"for {name}, your gradient", (5, 1))
+        if _close(got, -expected):
+            raise Wrong(f"for {name} your gradient has the wrong sign: return weights.grad as "
+                        f"backward() leaves it (SGD subtracts it later).")
+        expect_close(got, expected, f"for {name}, your gradient", atol=1e-6)
+        held = w0.clone().requires_grad_()
+        held.grad = torch.ones_like(held)
+        got = call(gradient, loss_func, held, xb, yb)
+        expect_tensor(got, f"for weights whose .grad already holds ones, your gradient", (5, 1))
+        if _close(got, expected + 1):
+            raise Wrong("for weights whose .grad already held ones, your gradient is 1 too big: "
+                        "backward() adds to .grad. Start from weights.detach().clone() "
+                        "(or zero .grad).")
+        expect_close(got, expected, "for weights whose .grad already holds ones, your gradient",
+                     atol=1e-6)
+    try:
+        got = call(gradient, _accuracy, w0.clone(), xb, yb)
+    except RuntimeError as e:
+        message = (f"for the accuracy your code raised RuntimeError ({str(e)[:60]}…): the "
+                   f"accuracy has no gradient (its requires_grad is False), so return zeros.")
+        raise Wrong(message) from None
+    expect_tensor(got, "for the accuracy, your gradient", (5, 1))
+    if not torch.equal(got.detach(), torch.zeros(5, 1)):
+        raise Wrong("for the accuracy your gradient is not all zeros: a loss built with > is flat "
+                    "almost everywhere, and autograd cannot differentiate it at all.")
 
 
 # ---------------------------------------------------------------- notebook 05

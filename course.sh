@@ -15,7 +15,7 @@ setup() {
     exit 1
   fi
   local want have=""
-  want=$(sha256sum requirements.txt | cut -d' ' -f1)
+  want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d" " -f1)  # what the install depends on
   [ -f "$VENV/.requirements.sha256" ] && have=$(cat "$VENV/.requirements.sha256")
   if [ "$want" = "$have" ]; then
     return

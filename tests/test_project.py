@@ -36,3 +36,13 @@ def test_readme_maps_every_notebook():
     readme = (ROOT / "README.md").read_text()
     for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         assert f"(notebooks/{nb.name})" in readme, f"README's course map misses {nb.name}"
+
+
+def test_one_python_version_everywhere():
+    "README, pyproject.toml, environment.yml and course.sh name the same Python: 3.11."
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r'requires-python = "~=3\.11\.0"', pyproject)
+    assert "python=3.11" in (ROOT / "environment.yml").read_text()
+    assert "PYTHON=${PYTHON:-python3.11}" in (ROOT / "course.sh").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "Python 3.11" in readme and not re.search(r"Python 3\.(?!11)\d+", readme)

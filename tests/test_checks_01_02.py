@@ -1,0 +1,285 @@
+"""Checks of notebooks 01 and 02: each passes its reference solution and names what is wrong."""
+import math
+import time
+
+import pytest
+import torch
+
+import checks
+
+
+def status_and_message(check, answer):
+    result = checks.evaluate(check.exercise.check, answer)
+    return result.status, result.message
+
+
+def assert_passes(check, answer):
+    assert status_and_message(check, answer) == ("passed", "passed.")
+
+
+def assert_wrong(check, answer, words):
+    status, message = status_and_message(check, answer)
+    assert status == "wrong", f"{check.__name__} let a wrong answer pass"
+    assert words in message, message
+
+
+# ---------------------------------------------------------------- 01.1 n_batches
+
+def n_batches(n, bs, drop_last=False):
+    if bs < 1:
+        raise ValueError(f"batch size must be at least 1, got {bs}")
+    return n // bs if drop_last else math.ceil(n / bs)
+
+
+def test_n_batches_accepts_the_reference():
+    assert_passes(checks.check_n_batches, n_batches)
+
+
+@pytest.mark.parametrize("wrong,words", [
+    (lambda n, bs, drop_last=False: n // bs, "partial batch that counts too"),
+    (lambda n, bs, drop_last=False: math.ceil(n / bs), "the partial last batch is thrown away"),
+    (lambda n, bs, drop_last=False: n // bs if drop_last else n / bs, "a whole number (an int)"),
+    (lambda n, bs, drop_last=False: n // bs if drop_last else -(-n // bs),
+     "raises ZeroDivisionError"),
+    (lambda n, bs, drop_last=False: 0 if bs < 1 else n_batches(n, bs, drop_last), "below 1"),
+])
+def test_n_batches_rejects(wrong, words):
+    assert_wrong(checks.check_n_batches, wrong, words)
+
+
+# ---------------------------------------------------------------- 01.2 batch_sizes
+
+def batch_sizes(n, bs, drop_last=False):
+    sizes = [bs] * (n // bs)
+    if n % bs and not drop_last:
+        sizes.append(n % bs)
+    return sizes
+
+
+def test_batch_sizes_accepts_the_reference():
+    assert_passes(checks.check_batch_sizes, batch_sizes)
+    assert_passes(checks.check_batch_sizes,
+                  lambda n, bs, drop_last=False: tuple(batch_sizes(n, bs, drop_last)))
+
+
+@pytest.mark.parametrize("wrong,words", [
+    (lambda n, bs, drop_last=False: [bs] * (n // bs) + [n % bs], "thrown away"),
+    (lambda n, bs, drop_last=False: [bs] * (n // bs) + ([] if drop_last else [n % bs]),
+     "never empty"),
+    (lambda n, bs, drop_last=False: [bs] * (n // bs), "smaller, last batch"),
+    (lambda n, bs, drop_last=False: len(batch_sizes(n, bs, drop_last)), "should return a list"),
+])
+def test_batch_sizes_rejects(wrong, words):
+    assert_wrong(checks.check_batch_sizes, wrong, words)
+
+
+# ---------------------------------------------------------------- 01.3 batch_mean_accuracy
+
+def batch_mean_accuracy(correct, bs):
+    return torch.stack([b.mean() for b in correct.split(bs)]).mean().item()
+
+
+def test_batch_mean_accuracy_accepts_the_reference():
+    assert_passes(checks.check_batch_mean_accuracy, batch_mean_accuracy)
+    assert_passes(checks.check_batch_mean_accuracy,
+                  lambda correct, bs: torch.stack([b.mean() for b in correct.split(bs)]).mean())
+
+
+@pytest.mark.parametrize("wrong,words", [
+    (lambda correct, bs: correct.mean().item(), "the fraction of all items"),
+    (lambda correct, bs: torch.stack([b.mean() for b in correct.split(bs) if len(b) == bs]).mean(),
+     "leaving out the last, partial batch"),
+    (lambda correct, bs: torch.stack([b.mean() for b in correct.split(bs)]), "a tensor of"),
+    (lambda correct, bs: correct.sum().item() / bs, "off from the reference"),
+])
+def test_batch_mean_accuracy_rejects(wrong, words):
+    if words == "off from the reference":
+        words = "but it should be"  # expect_close's message for a plain number
+    assert_wrong(checks.check_batch_mean_accuracy, wrong, words)
+
+
+# ---------------------------------------------------------------- 01.4 shuffled_batches
+
+def shuffled_batches(items, bs, generator, drop_last=False):
+    torch.empty((), dtype=torch.int64).random_(generator=generator)
+    order = torch.randperm(len(items), generator=generator).tolist()
+    stop = len(items) // bs * bs if drop_last else len(items)
+    return [[items[i] for i in order[start:start + bs]] for start in range(0, stop, bs)]
+
+
+def without_the_worker_draw(items, bs, generator, drop_last=False):
+    order = torch.randperm(len(items), generator=generator).tolist()
+    stop = len(items) // bs * bs if drop_last else len(items)
+    return [[items[i] for i in order[start:start + bs]] for start in range(0, stop, bs)]
+
+
+def keeps_the_partial_batch(items, bs, generator, drop_last=False):
+    return shuffled_batches(items, bs, generator, False)
+
+
+def positions_not_items(items, bs, generator, drop_last=False):
+    return shuffled_batches(list(range(len(items))), bs, generator, drop_last)
+
+
+def in_order(items, bs, generator, drop_last=False):
+    stop = len(items) // bs * bs if drop_last else len(items)
+    return [items[start:start + bs] for start in range(0, stop, bs)]
+
+
+def own_generator(items, bs, generator, drop_last=False):
+    return shuffled_batches(items, bs, torch.Generator().manual_seed(0), drop_last)
+
+
+def never_advances(items, bs, generator, drop_last=False):
+    copy = torch.Generator()
+    copy.set_state(generator.get_state())
+    return shuffled_batches(items, bs, copy, drop_last)
+
+
+def test_shuffled_batches_accepts_the_reference():
+    assert_passes(checks.check_shuffled_batches, shuffled_batches)
+    as_tensors = lambda items, bs, g, drop_last=False: [  # noqa: E731
+        torch.tensor(b) if isinstance(b[0], int) else tuple(b)
+        for b in shuffled_batches(items, bs, g, drop_last)]
+    assert_passes(checks.check_shuffled_batches, as_tensors)
+
+
+@pytest.mark.parametrize("wrong,words", [
+    (without_the_worker_draw, "first takes one number from it"),
+    (keeps_the_partial_batch, "the partial last batch is thrown away"),
+    (positions_not_items, "positions in the list, not the items"),
+    (in_order, "in the list's order"),
+    (own_generator, "use the generator you are given"),
+    (never_advances, "two epochs with the same generator give the same order"),
+])
+def test_shuffled_batches_rejects(wrong, words):
+    assert_wrong(checks.check_shuffled_batches, wrong, words)
+
+
+# ---------------------------------------------------------------- 02.1 pairs
+
+def pairs(xs, ys):
+    if len(xs) != len(ys):
+        raise ValueError(f"xs has {len(xs)} items but ys has {len(ys)}")
+    return list(zip(xs, ys))
+
+
+def test_pairs_accepts_the_reference():
+    assert_passes(checks.check_pairs, pairs)
+
+
+@pytest.mark.parametrize("wrong,words", [
+    (lambda xs, ys: list(zip(xs, ys)), "zip stops at the shorter input"),
+    (lambda xs, ys: zip(xs, ys), "a zip object"),
+    (lambda xs, ys: [[x, y] for x, y in pairs(xs, ys)], "each item should be a tuple"),
+    (lambda xs, ys: [(y, x) for x, y in pairs(xs, ys)], "the x comes first"),
+    (lambda xs, ys: pairs(xs, ys)[:-1], "it should pair each of the 4"),
+])
+def test_pairs_rejects(wrong, words):
+    assert_wrong(checks.check_pairs, wrong, words)
+
+
+# ---------------------------------------------------------------- 02.2 Squares
+
+class Squares:
+    def __init__(self, n):
+        self.n = n
+
+    def __getitem__(self, i):
+        if not 0 <= i < self.n:
+            raise IndexError(f"Squares({self.n}) has no item {i}")
+        return (i, i * i)
+
+    def __len__(self):
+        return self.n
+
+
+class NoEnd(Squares):
+    def __getitem__(self, i):
+        return (i, i * i)
+
+
+class OneTooMany(Squares):
+    def __len__(self):
+        return self.n + 1
+
+
+class Doubles(Squares):
+    def __getitem__(self, i):
+        super().__getitem__(i)
+        return (i, 2 * i)
+
+
+class ListItems(Squares):
+    def __getitem__(self, i):
+        return list(super().__getitem__(i))
+
+
+def test_squares_accepts_the_reference():
+    assert_passes(checks.check_squares, Squares)
+
+
+@pytest.mark.parametrize("wrong,words", [
+    (NoEnd, "past its end a dataset raises IndexError"),
+    (OneTooMany, "len(Squares(10)) is 11"),
+    (Doubles, "should be the tuple (1, 1)"),
+    (ListItems, "should be the tuple (0, 0)"),
+    (lambda n: [(i, i * i) for i in range(n)] + [(n, n * n)], "len(Squares(10)) is 11"),
+])
+def test_squares_rejects(wrong, words):
+    assert_wrong(checks.check_squares, wrong, words)
+
+
+def test_a_list_of_the_squares_is_a_dataset_too():
+    assert_passes(checks.check_squares, lambda n: [(i, i * i) for i in range(n)])
+
+
+# ---------------------------------------------------------------- 02.3 collate
+
+def collate(batch):
+    fields = []
+    for values in zip(*batch):
+        if torch.is_tensor(values[0]):
+            fields.append(torch.stack(values))
+        elif isinstance(values[0], (int, float)):
+            fields.append(torch.tensor(values))
+        else:
+            fields.append(tuple(values))
+    return tuple(fields)
+
+
+def test_collate_accepts_the_reference():
+    assert_passes(checks.check_collate, collate)
+
+
+@pytest.mark.parametrize("wrong,words", [
+    (lambda batch: list(collate(batch)), "return a tuple, one entry per field"),
+    (lambda batch: tuple(torch.cat(v) if torch.is_tensor(v[0]) else c
+                         for v, c in zip(zip(*batch), collate(batch))), "torch.cat joins the rows"),
+    (lambda batch: tuple(zip(*batch)), "should be one tensor"),
+    (lambda batch: tuple(c if torch.is_tensor(c) else list(c) for c in collate(batch)),
+     "holds strings"),
+])
+def test_collate_rejects(wrong, words):
+    assert_wrong(checks.check_collate, wrong, words)
+
+
+# ---------------------------------------------------------------- all of them
+
+NAMES = ["check_n_batches", "check_batch_sizes", "check_batch_mean_accuracy",
+         "check_shuffled_batches", "check_pairs", "check_squares", "check_collate"]
+REFERENCES = [n_batches, batch_sizes, batch_mean_accuracy, shuffled_batches,
+              pairs, Squares, collate]
+
+
+@pytest.mark.parametrize("name,reference", list(zip(NAMES, REFERENCES)), ids=NAMES)
+def test_each_check_takes_well_under_a_second(name, reference):
+    check = checks.EXERCISES[name].check
+    start = time.perf_counter()
+    check(reference)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_notebooks_01_and_02_register_exactly_these_checks():
+    ours = sorted(n for n, ex in checks.EXERCISES.items() if ex.notebook in ("01", "02"))
+    assert ours == sorted(NAMES)

@@ -373,6 +373,7 @@ import contextlib  # noqa: E402
 import copy  # noqa: E402
 import datetime  # noqa: E402
 import errno  # noqa: E402
+import itertools  # noqa: E402
 import multiprocessing.connection  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
@@ -382,6 +383,7 @@ import torch.distributed as dist  # noqa: E402
 
 
 def _positive_int(name, value):
+    "Raise a ValueError naming `name` unless `value` is an integer >= 1."
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
@@ -394,6 +396,7 @@ def free_port():
 
 
 def _check_port(port):
+    "`port` if nothing listens on it, else an OSError that names it and offers a free one."
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ValueError(f"port must be an integer from 1 to 65535, or None, got {port!r}")
     with socket.socket() as s:
@@ -409,6 +412,7 @@ def _check_port(port):
 
 
 def _check_backend(backend, world_size):
+    "Raise a clear error unless this machine can run `world_size` processes on `backend`."
     if backend == "gloo":
         if not dist.is_gloo_available():
             raise RuntimeError("this PyTorch was built without the gloo backend (CPU processes)")
@@ -522,6 +526,7 @@ def launch(fn, *args, world_size=2, backend="gloo", port=None, timeout=120):
 
 
 def _flat(tensors):
+    "The tensors as one flat CPU vector (parameters or their gradients)."
     return torch.cat([t.detach().flatten() for t in tensors]).cpu()
 
 
@@ -556,25 +561,25 @@ def ddp_worker(x, y, model, bs, steps, lr, seed=42):
     ddp = DistributedDataParallel(net)  # copies rank 0's weights to all; averages grads in backward
     opt = BasicOptim(ddp.parameters(), lr)
     sampler = DistributedSampler(range(len(x)), num_replicas=k, rank=rank, shuffle=True, seed=seed)
+
+    def batches():  # epoch after epoch, each in a new order
+        for epoch in itertools.count():
+            sampler.set_epoch(epoch)
+            yield from DataLoader(range(len(x)), batch_size=bs, sampler=sampler)
     out = {"idx": [], "losses": []}
-    for epoch in range(steps):  # enough epochs: it stops after `steps` steps
-        sampler.set_epoch(epoch)  # a new order every epoch
-        for idx in DataLoader(range(len(x)), batch_size=bs, sampler=sampler):
-            xb, yb = x[idx].to(device), y[idx].to(device)
-            if not out["idx"]:  # the first step: this rank's own gradient, before the all-reduce
-                with ddp.no_sync():
-                    calc_grad(xb, yb, ddp)
-                out["local_grad"] = _flat(p.grad for p in net.parameters())
-                opt.zero_grad()
-            out["losses"].append(calc_grad(xb, yb, ddp).item())
-            out.setdefault("grad", _flat(p.grad for p in net.parameters()))  # the first step's
-            out["idx"].append(idx)
-            opt.step()
+    for idx in itertools.islice(batches(), steps):
+        xb, yb = x[idx].to(device), y[idx].to(device)
+        if not out["idx"]:  # the first step: this rank's own gradient, before the all-reduce
+            with ddp.no_sync():
+                calc_grad(xb, yb, ddp)
+            out["local_grad"] = _flat(p.grad for p in net.parameters())
             opt.zero_grad()
-            if len(out["idx"]) == steps:
-                break
-        if len(out["idx"]) == steps:
-            break
+        out["losses"].append(calc_grad(xb, yb, ddp).item())
+        if not out["idx"]:  # and after it
+            out["grad"] = _flat(p.grad for p in net.parameters())
+        out["idx"].append(idx)
+        opt.step()
+        opt.zero_grad()
     out["weights"] = _flat(net.parameters())
     out["times"] = _step_times(ddp, x[:bs].to(device), y[:bs].to(device))
     return out
@@ -601,7 +606,11 @@ def _torchrun(argv=None):
     p.add_argument("--lr", type=float, default=1.0)
     p.add_argument("--backend", default="gloo", choices=["gloo", "nccl"])
     a = p.parse_args(argv)
+    _positive_int("--bs", a.bs)
+    _positive_int("--steps", a.steps)
     _check_backend(a.backend, int(os.environ.get("LOCAL_WORLD_SIZE", 1)))
+    if a.backend == "nccl":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     with process_group(a.backend):  # RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT: set by torchrun
         rank, k = dist.get_rank(), dist.get_world_size()
         if rank == 0:

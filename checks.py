@@ -1062,7 +1062,7 @@ def check_pick_lr(pick_lr):
 import numbers  # noqa: E402  (numpy's and torch's scalars count as numbers too)
 
 
-def _number(value, what):
+def _nb09_number(value, what):
     if torch.is_tensor(value) and value.numel() == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -1070,7 +1070,7 @@ def _number(value, what):
     return float(value)
 
 
-def _median(values):
+def _nb09_median(values):
     v = sorted(values)
     return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
 
@@ -1080,20 +1080,20 @@ def check_throughput(throughput):
     "Exercise 09.1: samples per second from epoch timings whose first is the warm-up: n / median of the rest."
     cases = [(1000, [5.0, 2.0, 4.0, 8.0]), (4096, [0.9, 0.5, 0.25, 1.0, 2.0]), (12396, [0.4, 0.2])]
     for n, timings in cases:
-        got = _number(call(throughput, n, timings), f"throughput({n}, {timings})")
+        got = _nb09_number(call(throughput, n, timings), f"throughput({n}, {timings})")
         timed = sorted(timings[1:])
-        want = n / _median(timed)
+        want = n / _nb09_median(timed)
         if math.isclose(got, want, rel_tol=1e-9):
             continue
         hint = f"throughput({n}, {timings}) is {got:.6g}, but it should be {want:.6g}"
         if math.isclose(got * sum(timed) / len(timed), n, rel_tol=1e-6):
             raise Wrong(f"{hint}: you took the mean of the timed epochs. Take their median: one slow "
                         f"epoch (another program, a garbage collection) would drag the mean.")
-        if math.isclose(got * _median(timings), n, rel_tol=1e-6):
+        if math.isclose(got * _nb09_median(timings), n, rel_tol=1e-6):
             raise Wrong(f"{hint}: the first timing is the warm-up epoch; leave it out, as time_it does.")
         if math.isclose(got * timed[0], n, rel_tol=1e-6):
             raise Wrong(f"{hint}: you used the fastest epoch. Take the median of the timed epochs.")
-        if math.isclose(got, _median(timed) / n, rel_tol=1e-6):
+        if math.isclose(got, _nb09_median(timed) / n, rel_tol=1e-6):
             raise Wrong(f"{hint}: samples per second is the number of samples divided by the seconds "
                         f"an epoch takes, not the other way round.")
         if math.isclose(got * timed[len(timed) // 2], n, rel_tol=1e-6):
@@ -1213,7 +1213,7 @@ def check_tie_or_winner(tie_or_winner):
 def check_saved_bytes_per_sample(saved_bytes_per_sample):
     "Exercise 09.5: bytes autograd saves per sample for Linear/ReLU layers of `sizes`, sigmoid and mnist_loss."
     for sizes in ([784, 30, 1], [784, 1], [784, 100, 50, 1], [20, 5, 1]):
-        got = _number(call(saved_bytes_per_sample, sizes), f"saved_bytes_per_sample({sizes})")
+        got = _nb09_number(call(saved_bytes_per_sample, sizes), f"saved_bytes_per_sample({sizes})")
         floats = sum(sizes[:-1]) + 1
         want = 4 * floats + 1
         if got == want:

@@ -1068,7 +1068,169 @@ def check_ShuffleLoader(ShuffleLoader):
 
 
 # ---------------------------------------------------------------- notebook 07
-# (checks of notebook 07)
+
+def _nb07_number(value, what):
+    "A float from the learner's result, or Wrong if it is not one number."
+    if isinstance(value, bool) or value is None:
+        raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
+    if torch.is_tensor(value):
+        if value.numel() != 1:
+            raise Wrong(f"{what} should be one number, but it is a tensor of shape {tuple(value.shape)}.")
+        return float(value.item())
+    if not isinstance(value, (int, float)):
+        raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
+    return float(value)
+
+
+def _nb07_close(a, b, rel=1e-6):
+    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
+
+
+@exercise("07", 1, "fp_factor")
+def check_fp_factor(fp_factor):
+    "Exercise 07.1: the finite-population factor (n - b)/(n - 1), and a ValueError for a b outside 1..n."
+    for n, b in [(2, 1), (12396, 1), (12396, 12396), (10, 5), (12396, 256), (100, 99), (7, 3)]:
+        got = _nb07_number(call(fp_factor, n, b), f"fp_factor({n}, {b})")
+        want = (n - b) / (n - 1)
+        if _nb07_close(got, want):
+            continue
+        if b == 1:
+            raise Wrong(f"fp_factor({n}, 1) returns {got:.4g}: a batch of one sample is exactly as noisy as "
+                        "one sample, so the factor at b = 1 must be 1. Divide by n - 1, not by n.")
+        if b == n:
+            raise Wrong(f"fp_factor({n}, {n}) returns {got:.4g}: a batch of all n samples is the full "
+                        "set and has no noise, so the factor at b = n must be 0.")
+        if _nb07_close(got, (n - b) / n):
+            raise Wrong(f"fp_factor({n}, {b}) returns {got:.4g} = (n - b)/n: the denominator is n - 1 "
+                        "(check b = 1: the factor must be 1).")
+        raise Wrong(f"fp_factor({n}, {b}) returns {got:.6g}, but (n - b)/(n - 1) is {want:.6g}.")
+    for n, b in [(10, 0), (10, 11), (5, -1)]:
+        try:
+            call(fp_factor, n, b)
+        except ValueError:
+            continue
+        raise Wrong(f"fp_factor({n}, {b}) should raise a ValueError: a batch holds from 1 to n samples.")
+
+
+@exercise("07", 2, "predicted_noise")
+def check_predicted_noise(predicted_noise):
+    "Exercise 07.2: E|mini-batch gradient - full gradient|² = tr(Σ)/b · (n - b)/(n - 1)."
+    for tr_sigma, n, b in [(4.776, 12396, 16), (4.776, 12396, 256), (2.0, 10, 5), (0.2079, 12396, 4096),
+                           (3.0, 12396, 1), (1.5, 50, 50), (0.5, 9, 3)]:
+        got = _nb07_number(call(predicted_noise, tr_sigma, n, b), f"predicted_noise({tr_sigma}, {n}, {b})")
+        want = tr_sigma / b * (n - b) / (n - 1)
+        if _nb07_close(got, want):
+            continue
+        where = f"predicted_noise({tr_sigma}, {n}, {b}) returns {got:.6g} but should return {want:.6g}"
+        if _nb07_close(got, tr_sigma / b):
+            raise Wrong(f"{where}: you left out the finite-population factor (n - b)/(n - 1). A batch drawn "
+                        "without replacement is less noisy than b independent draws; all n have no noise.")
+        if _nb07_close(got, tr_sigma / math.sqrt(b) * (n - b) / (n - 1)) or _nb07_close(got, math.sqrt(want)):
+            raise Wrong(f"{where}: the *squared* error falls as 1/b (its square root, the RMS error, "
+                        "as 1/√b).")
+        if _nb07_close(got, tr_sigma / b * (n - b) / n):
+            raise Wrong(f"{where}: divide by n - 1, not n, in the finite-population factor.")
+        if _nb07_close(got, tr_sigma * (n - b) / (n - 1)):
+            raise Wrong(f"{where}: divide by the batch size b too: averaging b gradients divides the "
+                        "variance by b.")
+        raise Wrong(f"{where}.")
+
+
+@exercise("07", 3, "b_simple")
+def check_b_simple(b_simple):
+    "Exercise 07.3: B_simple = tr(Σ)/|G|² from a tensor of per-sample gradients, Σ dividing by n."
+    gen = torch.Generator().manual_seed(7)
+    cases = [torch.tensor([[1.0, 0.0], [3.0, 0.0], [2.0, 2.0], [2.0, -2.0]]),
+             torch.randn(6, 3, generator=gen, dtype=torch.float64) + 0.8,
+             torch.randn(40, 5, generator=gen) * torch.tensor([1.0, 3.0, 0.1, 0.1, 2.0]) + 0.3]
+    for g in cases:
+        got = _nb07_number(call(b_simple, g), f"b_simple of a {tuple(g.shape)} tensor")
+        gd = g.double()
+        mean = gd.mean(0)
+        tr = (gd - mean).pow(2).sum(1).mean().item()
+        g2 = mean.pow(2).sum().item()
+        want, n = tr / g2, len(g)
+        if _nb07_close(got, want, rel=1e-5):
+            continue
+        where = f"for these {n} gradients (shape {tuple(g.shape)}) you return {got:.5g} instead of {want:.5g}"
+        if _nb07_close(got, want * n / (n - 1), rel=1e-5):
+            raise Wrong(f"{where}: Σ here divides by n (the whole population of samples, as grad_noise "
+                        "does), not by n - 1.")
+        if _nb07_close(got, want + 1, rel=1e-5):
+            raise Wrong(f"{where}: tr(Σ) is the mean squared distance of each g_i from the mean "
+                        "gradient G, not from zero: subtract G first.")
+        if _nb07_close(got, tr / math.sqrt(g2), rel=1e-5):
+            raise Wrong(f"{where}: divide by |G|², the squared length of the mean gradient, not |G|.")
+        if _nb07_close(got, want * n, rel=1e-5):
+            raise Wrong(f"{where}: average the squared distances over the n samples, don't sum them.")
+        raise Wrong(f"{where}.")
+
+
+@exercise("07", 4, "mnist_loss_curvature")
+def check_mnist_loss_curvature(mnist_loss_curvature):
+    "Exercise 07.4: d²ℓ/dz² of mnist_loss for each sample, from its prediction z and target y."
+    z = torch.linspace(-4, 4, 9).repeat(2).unsqueeze(1)
+    y = torch.tensor([1] * 9 + [0] * 9).unsqueeze(1)
+    gen = torch.Generator().manual_seed(3)
+    z2, y2 = torch.randn(7, 1, generator=gen) * 2, torch.tensor([[1], [0], [0], [1], [1], [0], [1]])
+    for zz, yy in [(z, y), (z2, y2)]:
+        got = call(mnist_loss_curvature, zz, yy)
+        expect_tensor(got, f"mnist_loss_curvature(z, y) for z of shape {tuple(zz.shape)}", zz.shape)
+        s = zz.double().sigmoid()
+        sign = torch.where(yy == 1, -1.0, 1.0).double()
+        want = s * (1 - s) * (1 - 2 * s) * sign
+        got = got.detach().double()
+        if torch.allclose(got, want, atol=1e-6, rtol=1e-4):
+            continue
+        if torch.allclose(got, s * (1 - s) * sign, atol=1e-6) or torch.allclose(got, s * (1 - s), atol=1e-6):
+            raise Wrong("that is the slope dℓ/dz = ∓σ(z)(1 - σ(z)); differentiate once more: "
+                        "the derivative of σ(1 - σ) is σ(1 - σ)(1 - 2σ).")
+        if torch.allclose(got, s * (1 - s) * (1 - 2 * s), atol=1e-6):
+            raise Wrong("right for a 7 (target 0, loss σ(z)), but for a 3 (target 1) the loss is "
+                        "1 - σ(z): its second derivative has the opposite sign.")
+        if torch.allclose(got, -want, atol=1e-6):
+            raise Wrong("the signs are flipped: for a 7 (loss σ(z)) the curvature is σ(1 - σ)(1 - 2σ), "
+                        "positive where σ(z) < 0.5, i.e. where the 7 is classified correctly.")
+        if torch.allclose(got * len(zz), want, atol=1e-6):
+            raise Wrong("return each sample's own curvature, not divided by the number of samples.")
+        err = (got - want).abs().max().item()
+        raise Wrong(f"your curvatures are off by up to {err:.3g} (check z = 0: every curvature there is 0).")
+
+
+@exercise("07", 5, "b_noise")
+def check_b_noise(b_noise):
+    "Exercise 07.5: B_noise = tr(HΣ)/(GᵀHG) from per-sample gradients and a Hessian; nan if GᵀHG <= 0."
+    gen = torch.Generator().manual_seed(11)
+    g = torch.randn(8, 3, generator=gen, dtype=torch.float64) + torch.tensor([1.0, 0.2, 0.0]).double()
+    a = torch.randn(3, 3, generator=gen, dtype=torch.float64)
+    cases = [(g, a @ a.T + 0.1 * torch.eye(3, dtype=torch.float64)),
+             (g, torch.diag(torch.tensor([0.2, 5.0, 1.0], dtype=torch.float64))),
+             (g.float(), 2.0 * torch.eye(3)),
+             (g, torch.diag(torch.tensor([-1.0, 3.0, 2.0], dtype=torch.float64)))]
+    for gg, h in cases:
+        got = _nb07_number(call(b_noise, gg, h), "b_noise(G, H)")
+        gd, hd = gg.double(), h.double()
+        n, mean = len(gd), gd.mean(0)
+        dev = gd - mean
+        sigma = dev.T @ dev / n
+        ghg, g2 = (mean @ hd @ mean).item(), (mean @ mean).item()
+        if ghg <= 0:
+            if math.isnan(got):
+                continue
+            raise Wrong(f"here GᵀHG = {ghg:.3g} <= 0: the loss does not curve upwards along the "
+                        f"gradient, so B_noise is undefined; return math.nan (you return {got:.4g}).")
+        want = (torch.trace(hd @ sigma) / ghg).item()
+        if _nb07_close(got, want, rel=1e-5):
+            continue
+        where = f"you return {got:.5g} instead of {want:.5g}"
+        if _nb07_close(got, (torch.trace(sigma) / g2).item(), rel=1e-5):
+            raise Wrong(f"{where}: that is B_simple = tr(Σ)/|G|², which assumes H is a multiple of the "
+                        "identity; weight the noise and the gradient by H: tr(HΣ)/(GᵀHG).")
+        if _nb07_close(got, (torch.trace(hd) * torch.trace(sigma)).item() / ghg, rel=1e-5):
+            raise Wrong(f"{where}: tr(HΣ) is the trace of the matrix product H @ Σ, not tr(H)·tr(Σ).")
+        if _nb07_close(got, want * n / (n - 1), rel=1e-5):
+            raise Wrong(f"{where}: Σ divides by n (the population of samples), not n - 1.")
+        raise Wrong(f"{where}.")
 
 
 # ---------------------------------------------------------------- notebook 08
@@ -1248,7 +1410,7 @@ def check_pick_lr(pick_lr):
 import numbers  # noqa: E402  (numpy's and torch's scalars count as numbers too)
 
 
-def _number(value, what):
+def _nb09_number(value, what):
     if torch.is_tensor(value) and value.numel() == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -1256,7 +1418,7 @@ def _number(value, what):
     return float(value)
 
 
-def _median(values):
+def _nb09_median(values):
     v = sorted(values)
     return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
 
@@ -1266,20 +1428,20 @@ def check_throughput(throughput):
     "Exercise 09.1: samples per second from epoch timings whose first is the warm-up: n / median of the rest."
     cases = [(1000, [5.0, 2.0, 4.0, 8.0]), (4096, [0.9, 0.5, 0.25, 1.0, 2.0]), (12396, [0.4, 0.2])]
     for n, timings in cases:
-        got = _number(call(throughput, n, timings), f"throughput({n}, {timings})")
+        got = _nb09_number(call(throughput, n, timings), f"throughput({n}, {timings})")
         timed = sorted(timings[1:])
-        want = n / _median(timed)
+        want = n / _nb09_median(timed)
         if math.isclose(got, want, rel_tol=1e-9):
             continue
         hint = f"throughput({n}, {timings}) is {got:.6g}, but it should be {want:.6g}"
         if math.isclose(got * sum(timed) / len(timed), n, rel_tol=1e-6):
             raise Wrong(f"{hint}: you took the mean of the timed epochs. Take their median: one slow "
                         f"epoch (another program, a garbage collection) would drag the mean.")
-        if math.isclose(got * _median(timings), n, rel_tol=1e-6):
+        if math.isclose(got * _nb09_median(timings), n, rel_tol=1e-6):
             raise Wrong(f"{hint}: the first timing is the warm-up epoch; leave it out, as time_it does.")
         if math.isclose(got * timed[0], n, rel_tol=1e-6):
             raise Wrong(f"{hint}: you used the fastest epoch. Take the median of the timed epochs.")
-        if math.isclose(got, _median(timed) / n, rel_tol=1e-6):
+        if math.isclose(got, _nb09_median(timed) / n, rel_tol=1e-6):
             raise Wrong(f"{hint}: samples per second is the number of samples divided by the seconds "
                         f"an epoch takes, not the other way round.")
         if math.isclose(got * timed[len(timed) // 2], n, rel_tol=1e-6):
@@ -1399,7 +1561,7 @@ def check_tie_or_winner(tie_or_winner):
 def check_saved_bytes_per_sample(saved_bytes_per_sample):
     "Exercise 09.5: bytes autograd saves per sample for Linear/ReLU layers of `sizes`, sigmoid and mnist_loss."
     for sizes in ([784, 30, 1], [784, 1], [784, 100, 50, 1], [20, 5, 1]):
-        got = _number(call(saved_bytes_per_sample, sizes), f"saved_bytes_per_sample({sizes})")
+        got = _nb09_number(call(saved_bytes_per_sample, sizes), f"saved_bytes_per_sample({sizes})")
         floats = sum(sizes[:-1]) + 1
         want = 4 * floats + 1
         if got == want:
@@ -1427,4 +1589,160 @@ def check_saved_bytes_per_sample(saved_bytes_per_sample):
 
 
 # ---------------------------------------------------------------- notebook 10
-# (checks of notebook 10)
+
+@exercise("10", 1, "effective_lr")
+def check_effective_lr(effective_lr):
+    "Exercise 10.1: the learning rate for k ranks of b items (and accumulation), by linear scaling."
+    cases = [  # base_lr, base_bs, per_rank_bs, world_size, accum_steps
+        (0.1, 256, 64, 8, 1), (0.5, 64, 32, 4, 2), (0.1, 512, 16, 4, 1), (2.0, 128, 64, 2, 1),
+        (0.05, 100, 25, 1, 8)]
+    for base_lr, base_bs, b, k, acc in cases:
+        got = call(effective_lr, base_lr, base_bs, b, k, acc)
+        expected = base_lr * b * k * acc / base_bs
+        if isinstance(got, (int, float)) and not isinstance(got, bool) and not math.isclose(
+                got, expected, rel_tol=1e-6):
+            what = f"for base_lr={base_lr} at batch {base_bs}, {k} ranks of {b}, accum_steps={acc}"
+            if math.isclose(got, base_lr * b / base_bs, rel_tol=1e-6):
+                raise Wrong(f"{what} you return {got:.4g}: you scaled by the per-rank batch only. "
+                            f"SGD's batch is the ranks' batches together, {k} x {b} = {k * b}.")
+            if math.isclose(got, base_lr * b * k / base_bs, rel_tol=1e-6):
+                raise Wrong(f"{what} you return {got:.4g}: each step also sums {acc} accumulated "
+                            f"micro-batches, so the batch is {b} x {k} x {acc} = {b * k * acc}.")
+            if math.isclose(got, base_lr * math.sqrt(b * k * acc / base_bs), rel_tol=1e-6):
+                raise Wrong(f"{what} you return {got:.4g}: that is square-root scaling; the linear "
+                            f"rule multiplies the learning rate by the ratio of the batch sizes.")
+        expect_close(got, expected, f"the learning rate for base_lr={base_lr} at batch {base_bs}, "
+                                    f"{k} ranks of {b}, accum_steps={acc}", atol=0, rtol=1e-6)
+
+
+@exercise("10", 2, "dp_speedup")
+def check_dp_speedup(dp_speedup):
+    "Exercise 10.2: the speed-up of k ranks over one process, with an all-reduce every step."
+    for one, comm, k in [(1.0, 0.0, 4), (0.001, 0.001, 2), (0.010, 0.001, 8), (2.0, 0.5, 1),
+                         (0.3, 0.05, 3)]:
+        got = call(dp_speedup, one, comm, k)
+        expected = one / (one / k + comm)
+        what = f"for one_process_s={one}, all_reduce_s={comm}, world_size={k}"
+        if isinstance(got, (int, float)) and not isinstance(got, bool) and not math.isclose(
+                got, expected, rel_tol=1e-6):
+            if math.isclose(got, k, rel_tol=1e-6):
+                raise Wrong(f"{what} you return {got:.4g}: that leaves out the all-reduce, which "
+                            f"every step pays however many ranks there are.")
+            if math.isclose(got, one / ((one + comm) / k), rel_tol=1e-6):
+                raise Wrong(f"{what} you return {got:.4g}: the compute is shared by the ranks, "
+                            f"but the all-reduce is not: it does not get shorter with more ranks.")
+            if math.isclose(got, 1 / expected, rel_tol=1e-6):
+                raise Wrong(f"{what} you return {got:.4g}, DDP's time over one process's: the "
+                            f"speed-up is one process's time divided by DDP's.")
+        expect_close(got, expected, f"the speed-up {what}", atol=0, rtol=1e-6)
+
+
+def _sampler_shard(n, world_size, rank, drop_last):
+    from torch.utils.data import DistributedSampler
+    return list(DistributedSampler(range(n), num_replicas=world_size, rank=rank, shuffle=False,
+                                   drop_last=drop_last))
+
+
+@exercise("10", 3, "shard_indices")
+def check_shard_indices(shard_indices):
+    "Exercise 10.3: rank r's indices, as DistributedSampler gives them without shuffling."
+    cases = [(15, 2, r, False) for r in (0, 1)] + [(15, 2, r, True) for r in (0, 1)] + [
+        (15, 3, 2, False), (16, 4, 1, False), (15, 4, 3, False), (15, 4, 3, True), (10, 3, 0, True),
+        (2, 5, 4, False), (2, 5, 2, False), (7, 7, 6, False), (1, 1, 0, False)]
+    for n, k, r, drop in cases:
+        got = call(shard_indices, n, k, r, drop)
+        expected = _sampler_shard(n, k, r, drop)
+        what = f"for n={n}, world_size={k}, rank={r}, drop_last={drop}"
+        if torch.is_tensor(got):
+            got = got.tolist()
+        if not isinstance(got, (list, tuple, range)):
+            raise Wrong(f"{what} you return a {type(got).__name__}: return the list of indices.")
+        got = [int(i) for i in got]
+        if got == expected:
+            continue
+        if len(got) == len(expected) and got == list(range(r * len(got), (r + 1) * len(got))):
+            raise Wrong(f"{what} you return a contiguous block {got}: DistributedSampler deals "
+                        f"indices out like cards, one to each rank in turn: rank {r} gets "
+                        f"{expected}.")
+        if not drop and n % k and len(got) < len(expected):
+            raise Wrong(f"{what} you return {len(got)} indices, but every rank gets "
+                        f"ceil({n}/{k}) = {len(expected)}: the sampler pads the epoch to a "
+                        f"multiple of world_size by repeating indices from the start (0, 1, ...).")
+        if drop and len(got) > len(expected):
+            raise Wrong(f"{what} you return {len(got)} indices: with drop_last=True the sampler "
+                        f"trims the epoch to {n // k * k} indices instead of padding it, "
+                        f"{len(expected)} a rank.")
+        raise Wrong(f"{what} you return {got}, but DistributedSampler gives {expected}. (It pads "
+                    f"with the first indices, 0, 1, ..., repeated as often as needed.)")
+
+
+def _tiny_net(seed):
+    g = torch.Generator().manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    return net
+
+
+class _Recorder(torch.nn.Module):
+    "A model that writes down how many items each forward pass gets."
+    def __init__(self, net):
+        super().__init__()
+        self.net, self.sizes = net, []
+
+    def forward(self, x):
+        self.sizes.append(len(x))
+        return self.net(x)
+
+
+def _grads(model):
+    return [None if p.grad is None else p.grad.detach().clone() for p in model.parameters()]
+
+
+def _grad_of(net, pieces, weights):
+    "The gradient of sum(weight * mnist_loss(piece)) over the pieces, on a copy of net."
+    from utils import mnist_loss
+    net = copy.deepcopy(net)
+    for (x, y), w in zip(pieces, weights):
+        (mnist_loss(net(x), y) * w).backward()
+    return _grads(net)
+
+
+def _same(a, b):
+    return all(x is not None and torch.allclose(x, y, atol=1e-6, rtol=1e-5) for x, y in zip(a, b))
+
+
+@exercise("10", 4, "accumulate_grads")
+def check_accumulate_grads(accumulate_grads):
+    "Exercise 10.4: the whole batch's gradient, computed micro_bs items at a time."
+    for n, micro_bs, seed in [(10, 4, 0), (12, 4, 1), (10, 5, 2), (7, 3, 3), (6, 6, 4), (5, 2, 5)]:
+        g = torch.Generator().manual_seed(seed)
+        x, y = torch.randn(n, 6, generator=g), torch.randint(0, 2, (n, 1), generator=g)
+        net = _tiny_net(seed)
+        model = _Recorder(copy.deepcopy(net))  # the check's own objects, so it may look inside
+        accumulate_grads(model, x.clone(), y.clone(), micro_bs)
+        got = _grads(model.net)
+        what = f"for a batch of {n} in micro-batches of at most {micro_bs}"
+        pieces = [(x[i:i + micro_bs], y[i:i + micro_bs]) for i in range(0, n, micro_bs)]
+        sizes = [len(px) for px, _ in pieces]
+        if any(t is None for t in got):
+            raise Wrong(f"{what} the parameters have no gradient after your function: call "
+                        f"backward on each micro-batch's loss (and do not zero them at the end).")
+        if model.sizes and max(model.sizes) > micro_bs:
+            raise Wrong(f"{what} your model got {max(model.sizes)} items in one forward pass: the "
+                        f"point is to need only the memory of {micro_bs}, so compute at most "
+                        f"micro_bs items at a time and let backward add up the gradients.")
+        if _same(got, _grad_of(net, [(x, y)], [1.0])):
+            continue
+        if _same(got, _grad_of(net, pieces, [1.0 / len(pieces)] * len(pieces))):
+            raise Wrong(f"{what} (sizes {sizes}) you weight every micro-batch's mean loss by "
+                        f"1/{len(pieces)}: right only when they are the same size. Weight each by "
+                        f"its share of the batch, len(micro-batch) / len(batch).")
+        if _same(got, _grad_of(net, pieces, [1.0] * len(pieces))):
+            raise Wrong(f"{what} your gradient is the sum of the {len(pieces)} micro-batches' mean "
+                        f"gradients: scale each micro-batch's loss by its share of the batch.")
+        if len(pieces) > 1 and _same(got, _grad_of(net, pieces[-1:], [sizes[-1] / n])):
+            raise Wrong(f"{what} only the last micro-batch's gradient is left: do not zero the "
+                        f"gradients between micro-batches; backward adds to .grad, let it.")
+        raise Wrong(f"{what} your gradient is not the whole batch's mean-loss gradient.")

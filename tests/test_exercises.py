@@ -91,3 +91,11 @@ def test_progress_names_what_is_wrong_in_a_learners_attempt(tmp_path):
     results = checks.notebook_results(tmp_path / learner.name)
     statuses = [r.status for r in results.values()]
     assert statuses[0] == "wrong" and set(statuses[1:]) == {"passed"}
+
+
+def test_no_two_sections_of_checks_define_the_same_name():
+    "A later section's helper of the same name would silently replace an earlier one's."
+    import ast
+    tree = ast.parse((ROOT / "checks.py").read_text())
+    names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    assert sorted({n for n in names if names.count(n) > 1}) == []

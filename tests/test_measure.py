@@ -1,5 +1,6 @@
-"Tests for the measurement helpers of notebook 07: the CUDA-aware timer, the gradient-noise estimators, the OOM sweep."
+"Tests for the measurement helpers: the CUDA-aware timer, the gradient-noise estimators and noise scales, the OOM sweep."
 import itertools
+import math
 
 import pytest
 import torch
@@ -112,6 +113,78 @@ def test_noise_scale_is_trace_over_squared_norm():
     g = torch.tensor([[1.0, 0.0], [3.0, 0.0], [2.0, 2.0], [2.0, -2.0]])  # mean (2, 0), |G|² = 4
     # deviations: (-1,0), (1,0), (0,2), (0,-2): tr(Σ) = (1 + 1 + 4 + 4) / 4 = 2.5
     assert utils.noise_scale(g) == pytest.approx(2.5 / 4)
+
+
+def test_grad_noise_draws_are_the_monte_carlo_samples():
+    g = torch.randn(30, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    d = utils.grad_noise_draws(g, 6, draws=25, generator=torch.Generator().manual_seed(5))
+    assert d.shape == (25,) and d.dtype == torch.float64 and (d >= 0).all()
+    mc = utils.grad_noise_mc(g, 6, draws=25, generator=torch.Generator().manual_seed(5))
+    assert mc == pytest.approx(d.mean().item(), rel=1e-12)  # the same batches, the same generator draws
+    # the first draw by hand: the first 6 of a permutation drawn from the same generator
+    first = torch.randperm(30, generator=torch.Generator().manual_seed(5))[:6]
+    assert d[0].item() == pytest.approx((g[first].mean(0) - g.mean(0)).pow(2).sum().item())
+
+
+@pytest.mark.parametrize("b", [1, 3, 40, 64])  # gathered rows (small b) and the matrix product (large b)
+def test_grad_noise_draws_is_the_same_computation_for_small_and_large_batches(b):
+    g = torch.randn(64, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    d = utils.grad_noise_draws(g, b, draws=10, generator=torch.Generator().manual_seed(6))
+    gen = torch.Generator().manual_seed(6)
+    by_hand = [(g[torch.randperm(64, generator=gen)[:b]].mean(0) - g.mean(0)).pow(2).sum() for _ in range(10)]
+    assert torch.allclose(d, torch.stack(by_hand), rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("draws", [0, -3, 2.5, True])
+def test_grad_noise_draws_rejects_bad_draws(tiny, draws):
+    with pytest.raises(ValueError, match="draws"):
+        utils.grad_noise_draws(tiny, 2, draws=draws)
+
+
+def covariance_parts(g):
+    "G, Σ (population covariance) the long way, for checking the noise scales."
+    mean = g.mean(0)
+    dev = g - mean
+    return mean, dev.T @ dev / len(g)
+
+
+def test_noise_scales_match_their_definitions():
+    gen = torch.Generator().manual_seed(0)
+    g = torch.randn(50, 5, dtype=torch.float64, generator=gen) + torch.tensor([1.0, 0, 0, 0, 2.0]).double()
+    a = torch.randn(5, 5, dtype=torch.float64, generator=gen)
+    h = a @ a.T + torch.eye(5, dtype=torch.float64)  # positive definite
+    mean, sigma = covariance_parts(g)
+    b_simple, b_noise = utils.noise_scales(g, h)
+    assert b_simple == pytest.approx((torch.trace(sigma) / (mean @ mean)).item(), rel=1e-12)
+    assert b_simple == pytest.approx(utils.noise_scale(g), rel=1e-12)
+    assert b_noise == pytest.approx((torch.trace(h @ sigma) / (mean @ h @ mean)).item(), rel=1e-12)
+
+
+def test_noise_scales_are_equal_when_the_hessian_is_a_multiple_of_the_identity():
+    g = torch.randn(20, 3, 2, generator=torch.Generator().manual_seed(1))  # flattened to 6 components
+    b_simple, b_noise = utils.noise_scales(g, 3.5 * torch.eye(6))
+    assert b_noise == pytest.approx(b_simple, rel=1e-12)
+
+
+def test_b_noise_weights_directions_by_their_curvature():
+    # G along e1, all the noise along e2: with curvature only along e2, B_noise grows with it
+    g = torch.tensor([[1.0, 1.0], [1.0, -1.0]])  # G = (1, 0), Σ = diag(0, 1)
+    assert utils.noise_scales(g, torch.diag(torch.tensor([1.0, 1.0]))) == pytest.approx((1.0, 1.0))
+    assert utils.noise_scales(g, torch.diag(torch.tensor([1.0, 10.0]))) == pytest.approx((1.0, 10.0))
+    assert utils.noise_scales(g, torch.diag(torch.tensor([4.0, 1.0]))) == pytest.approx((1.0, 0.25))
+
+
+@pytest.mark.parametrize("curvature", [0.0, -2.0])
+def test_b_noise_is_nan_where_the_loss_does_not_curve_up_along_the_gradient(curvature):
+    g = torch.tensor([[1.0, 1.0], [1.0, -1.0]])
+    b_simple, b_noise = utils.noise_scales(g, torch.diag(torch.tensor([curvature, 1.0])))
+    assert b_simple == pytest.approx(1.0) and math.isnan(b_noise)
+
+
+@pytest.mark.parametrize("h", [torch.eye(3), torch.ones(2), "H"])
+def test_noise_scales_reject_a_hessian_of_the_wrong_shape(h):
+    with pytest.raises(ValueError, match="hessian"):
+        utils.noise_scales(torch.randn(4, 2), h)
 
 
 @pytest.mark.parametrize("b", [0, 8, -1, 2.0, True])

@@ -1,0 +1,181 @@
+"Each check of notebook 07 accepts the reference solution and names what is wrong in plausible mistakes."
+import math
+
+import pytest
+import torch
+
+import checks
+
+
+def status(check, answer):
+    return checks.evaluate(check.exercise.check, answer)
+
+
+def rejects(check, answer, *phrases):
+    result = status(check, answer)
+    assert result.status == "wrong", result
+    for phrase in phrases:
+        assert phrase in result.message, result.message
+
+
+# ---------------------------------------------------------------- 07.1 fp_factor
+
+def fp_factor(n, b):
+    if not 1 <= b <= n:
+        raise ValueError(f"b must be between 1 and n={n}, got {b}")
+    return (n - b) / (n - 1)
+
+
+def test_fp_factor_reference_passes():
+    assert status(checks.check_fp_factor, fp_factor).passed
+
+
+def test_fp_factor_dividing_by_n():
+    rejects(checks.check_fp_factor, lambda n, b: fp_factor(n, b) * (n - 1) / n, "Divide by n - 1")
+
+
+def test_fp_factor_upside_down_or_b_over_n():
+    rejects(checks.check_fp_factor, lambda n, b: b / n if 1 <= b <= n else 1 / 0, "at b = 1 must be 1")
+    rejects(checks.check_fp_factor, lambda n, b: (n - b + 1) / n, "at b = n must be 0")
+
+
+def test_fp_factor_without_the_value_error():
+    rejects(checks.check_fp_factor, lambda n, b: (n - b) / (n - 1), "should raise a ValueError")
+
+
+# ---------------------------------------------------------------- 07.2 predicted_noise
+
+def predicted_noise(tr_sigma, n, b):
+    return tr_sigma / b * (n - b) / (n - 1)
+
+
+def test_predicted_noise_reference_passes():
+    assert status(checks.check_predicted_noise, predicted_noise).passed
+
+
+def test_predicted_noise_mistakes():
+    rejects(checks.check_predicted_noise, lambda t, n, b: t / b, "finite-population factor")
+    rejects(checks.check_predicted_noise, lambda t, n, b: math.sqrt(predicted_noise(t, n, b)), "RMS")
+    rejects(checks.check_predicted_noise, lambda t, n, b: t / b * (n - b) / n, "divide by n - 1")
+    rejects(checks.check_predicted_noise, lambda t, n, b: t * (n - b) / (n - 1), "divide by the batch size")
+
+
+# ---------------------------------------------------------------- 07.3 b_simple
+
+def b_simple(G):
+    mean = G.double().mean(0)
+    return ((G.double() - mean).pow(2).sum(1).mean() / mean.pow(2).sum()).item()
+
+
+def test_b_simple_reference_passes():
+    assert status(checks.check_b_simple, b_simple).passed
+
+
+def test_b_simple_mistakes():
+    def unbiased(G):
+        return b_simple(G) * len(G) / (len(G) - 1)
+    def uncentred(G):
+        return (G.double().pow(2).sum(1).mean() / G.double().mean(0).pow(2).sum()).item()
+    def by_length(G):
+        return b_simple(G) * G.double().mean(0).norm().item()
+    def summed(G):
+        return b_simple(G) * len(G)
+    rejects(checks.check_b_simple, unbiased, "not by n - 1")
+    rejects(checks.check_b_simple, uncentred, "not from zero")
+    rejects(checks.check_b_simple, by_length, "|G|²")
+    rejects(checks.check_b_simple, summed, "don't sum")
+    rejects(checks.check_b_simple, lambda G: G.double().mean(0), "one number")
+
+
+def test_b_simple_check_keeps_its_own_copy():
+    def mutating(G):  # right answer, then vandalises its argument: the check must not be affected
+        value = b_simple(G)
+        G.zero_()
+        return value
+    assert status(checks.check_b_simple, mutating).passed
+
+
+# ---------------------------------------------------------------- 07.4 mnist_loss_curvature
+
+def mnist_loss_curvature(z, y):
+    s = z.sigmoid()
+    return s * (1 - s) * (1 - 2 * s) * torch.where(y == 1, -1.0, 1.0)
+
+
+def test_curvature_reference_passes_and_matches_autograd():
+    assert status(checks.check_mnist_loss_curvature, mnist_loss_curvature).passed
+    z = torch.linspace(-3, 3, 7, dtype=torch.float64)
+    for target in (0, 1):
+        def loss(zi):
+            s = zi.sigmoid()
+            return 1 - s if target == 1 else s
+        second = torch.stack([torch.func.grad(torch.func.grad(loss))(zi) for zi in z])
+        y = torch.full((7, 1), target)
+        assert torch.allclose(mnist_loss_curvature(z[:, None], y).squeeze(1), second)
+
+
+def test_curvature_mistakes():
+    def slope(z, y):
+        s = z.sigmoid()
+        return s * (1 - s) * torch.where(y == 1, -1.0, 1.0)
+    def no_sign(z, y):
+        s = z.sigmoid()
+        return s * (1 - s) * (1 - 2 * s)
+    rejects(checks.check_mnist_loss_curvature, slope, "differentiate once more")
+    rejects(checks.check_mnist_loss_curvature, no_sign, "opposite sign")
+    rejects(checks.check_mnist_loss_curvature, lambda z, y: -mnist_loss_curvature(z, y), "signs are flipped")
+    rejects(checks.check_mnist_loss_curvature, lambda z, y: mnist_loss_curvature(z, y) / len(z),
+            "not divided by the number")
+    rejects(checks.check_mnist_loss_curvature, lambda z, y: mnist_loss_curvature(z, y).mean(), "shape")
+
+
+# ---------------------------------------------------------------- 07.5 b_noise
+
+def b_noise(G, H):
+    G, H = G.double(), H.double()
+    mean = G.mean(0)
+    dev = G - mean
+    curvature = mean @ H @ mean
+    if curvature <= 0:
+        return math.nan
+    return (((dev @ H) * dev).sum(1).mean() / curvature).item()
+
+
+def test_b_noise_reference_passes_and_the_check_has_a_downward_case():
+    assert status(checks.check_b_noise, b_noise).passed
+    # the check's last case must really have GᵀHG < 0, or the nan branch would go untested
+    def spy(G, H):
+        spy.calls.append((G.double().mean(0) @ H.double() @ G.double().mean(0)).item())
+        return b_noise(G, H)
+    spy.calls = []
+    status(checks.check_b_noise, spy)
+    assert spy.calls[-1] < 0 and all(c > 0 for c in spy.calls[:-1])
+
+
+def test_b_noise_mistakes():
+    def without_nan(G, H):
+        G, H = G.double(), H.double()
+        mean = G.mean(0)
+        dev = G - mean
+        return (((dev @ H) * dev).sum(1).mean() / (mean @ H @ mean)).item()
+    def simple(G, H):
+        mean = G.double().mean(0)
+        return ((G.double() - mean).pow(2).sum(1).mean() / mean.pow(2).sum()).item()
+    def product_of_traces(G, H):
+        G, H = G.double(), H.double()
+        mean = G.mean(0)
+        tr_sigma = (G - mean).pow(2).sum(1).mean()
+        return (torch.trace(H) * tr_sigma / (mean @ H @ mean)).item()
+    def unbiased(G, H):
+        value = b_noise(G, H)
+        return value * len(G) / (len(G) - 1)
+    rejects(checks.check_b_noise, without_nan, "return math.nan")
+    rejects(checks.check_b_noise, simple, "B_simple")
+    rejects(checks.check_b_noise, product_of_traces, "not tr(H)·tr(Σ)")
+    rejects(checks.check_b_noise, unbiased, "not n - 1")
+
+
+@pytest.mark.parametrize("check", [checks.check_fp_factor, checks.check_predicted_noise, checks.check_b_simple,
+                                   checks.check_mnist_loss_curvature, checks.check_b_noise])
+def test_registered_as_notebook_07(check):
+    assert check.exercise.notebook == "07" and checks.EXERCISES[check.__name__] is check.exercise

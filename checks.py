@@ -388,8 +388,8 @@ def check_squares(Squares):
             raise Wrong(f"Squares({n}) is {type(ds).__name__}, not a dataset: a dataset has "
                         f"__getitem__ (ds[i]) and __len__ (len(ds)).")
         if len(ds) != n:
-            raise Wrong(f"len(Squares({n})) is {len(ds)}: it should be {n}, one item per i "
-                        f"from 0 to {n - 1}.")
+            items = f"one item per i from 0 to {n - 1}" if n else "no items at all"
+            raise Wrong(f"len(Squares({n})) is {len(ds)}: it should be {n}, {items}.")
         for i in range(n):
             if not isinstance(ds[i], tuple) or ds[i] != (i, i * i):
                 raise Wrong(f"Squares({n})[{i}] is {ds[i]!r}: it should be the tuple "
@@ -448,7 +448,8 @@ def _number(value, what):
     "A Python number from a float, an int or a one-element tensor; Wrong otherwise."
     if torch.is_tensor(value):
         if value.numel() != 1:
-            raise Wrong(f"{what} should be one number, but it is a tensor of shape {tuple(value.shape)}.")
+            raise Wrong(f"{what} should be one number, but it is a tensor of shape "
+                        f"{tuple(value.shape)}.")
         return float(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
@@ -466,19 +467,22 @@ def check_stack_images(stack_images):
     "Exercise 03.1: a list of uint8 images -> one float32 tensor (n, rows, columns) in [0, 1]."
     g = torch.Generator().manual_seed(3)
     for n, rows, cols in [(3, 28, 28), (1, 4, 6)]:
-        images = [torch.randint(0, 256, (rows, cols), dtype=torch.uint8, generator=g) for _ in range(n)]
+        images = [torch.randint(0, 256, (rows, cols), dtype=torch.uint8, generator=g)
+                  for _ in range(n)]
         images[0][0, :2] = torch.tensor([0, 255], dtype=torch.uint8)
         got = call(stack_images, images)
         expect_tensor(got, f"for {n} images of {rows}x{cols}, your result")
         if n > 1 and tuple(got.shape) == (n * rows, cols):
             raise Wrong(f"for {n} images of {rows}x{cols} you return shape {tuple(got.shape)}: "
-                        f"torch.cat joins along an existing axis; torch.stack adds a new first axis.")
+                        f"torch.cat joins along an existing axis; torch.stack adds a new first "
+                        f"axis.")
         expect_tensor(got, f"for {n} images of {rows}x{cols}, your result", (n, rows, cols))
         if got.dtype != torch.float32:
             raise Wrong(f"your tensor's type is {got.dtype}: make it float32 with .float(), "
                         f"the type of the model's weights.")
         if got.max() > 1 + 1e-6:
-            raise Wrong(f"your values go up to {got.max().item():g}: divide by 255 to scale them to [0, 1].")
+            raise Wrong(f"your values go up to {got.max().item():g}: divide by 255 to scale them "
+                        f"to [0, 1].")
         expect_close(got, torch.stack(images).float() / 255, "your stack")
 
 
@@ -490,8 +494,8 @@ def check_mnist_distance(mnist_distance):
     got = call(mnist_distance, stack, mean)
     expect_tensor(got, "for a stack of 5 images and a mean, your distance")
     if got.dim() == 0:
-        raise Wrong("you return one number for a stack of 5 images: take the mean over the last two "
-                    "axes only, .mean((-1, -2)), to get one distance per image.")
+        raise Wrong("you return one number for a stack of 5 images: take the mean over the last "
+                    "two axes only, .mean((-1, -2)), to get one distance per image.")
     if tuple(got.shape) == (5, 4, 4):
         raise Wrong("you return one number per pixel: take the mean over the last two axes, "
                     ".mean((-1, -2)), to get one distance per image.")
@@ -501,8 +505,8 @@ def check_mnist_distance(mnist_distance):
         raise Wrong("take the absolute value of the differences before the mean: without .abs() "
                     "the positive and negative differences cancel out.")
     if _close(got, diff.pow(2).mean((-1, -2)).sqrt()):
-        raise Wrong("that is the root mean squared difference (RMSE, L2); this exercise asks for the "
-                    "mean absolute difference (L1): (a - b).abs().mean((-1, -2)).")
+        raise Wrong("that is the root mean squared difference (RMSE, L2); this exercise asks for "
+                    "the mean absolute difference (L1): (a - b).abs().mean((-1, -2)).")
     expect_close(got, diff.abs().mean((-1, -2)), "your distances")
     one = call(mnist_distance, stack[2], mean)
     expect_tensor(one, "for one image and a mean, your distance", ())
@@ -685,6 +689,11 @@ def check_gradient(gradient):
         expected, = torch.autograd.grad(loss_func(xb @ w, yb), w)
         got = call(gradient, loss_func, w0.clone(), xb, yb)
         expect_tensor(got, f"for {name}, your gradient", (5, 1))
+        if not got.detach().any():
+            raise Wrong(f"for {name} your gradient is all zeros, but this loss has one. The "
+                        f"weights the check passes do not track gradients (requires_grad is "
+                        f"False): compute on a copy that does, "
+                        f"weights.detach().clone().requires_grad_().")
         if _close(got, -expected):
             raise Wrong(f"for {name} your gradient has the wrong sign: return weights.grad as "
                         f"backward() leaves it (SGD subtracts it later).")

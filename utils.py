@@ -22,13 +22,14 @@ ARCHIVE_ENV = "MNIST_SAMPLE_TGZ"
 DEVICE_ENV = "COURSE_DEVICE"  # the tests set it to cpu: the saved outputs are the CPU's
 MNIST_PARTS = ("train/3", "train/7", "valid/3", "valid/7", "labels.csv")
 
-# fastai 2.8.12 decorates a few of its functions with `torch.jit.script`, which torch 2.14 deprecates
-# with a FutureWarning when fastai is imported. It is about fastai's internals, not the course's code,
-# so that one message is silenced here; import utils before fastai and it never shows.
-warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
+# fastai 2.8.12 decorates a few of its functions with `torch.jit.script`, which torch 2.14
+# deprecates with a FutureWarning when fastai is imported. It is about fastai's internals, not the
+# course's code, so that one message is silenced here; import utils before fastai: it never shows.
+warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated",
+                        category=FutureWarning)
 
 
-# ---------------------------------------------------------------- environment
+# -------------------------------------------------------------------------------------- environment
 
 def set_seed(seed=42):
     "Seed Python's, NumPy's and torch's random generators so shuffles and inits repeat."
@@ -39,7 +40,7 @@ def set_seed(seed=42):
 
 
 def get_device():
-    "The best device here: CUDA, then Apple's MPS, then the CPU; $COURSE_DEVICE (e.g. cpu) overrides."
+    "The best device: CUDA, then Apple's MPS, then the CPU; $COURSE_DEVICE (e.g. cpu) overrides."
     if os.environ.get(DEVICE_ENV):
         return torch.device(os.environ[DEVICE_ENV])
     if torch.cuda.is_available():
@@ -49,14 +50,14 @@ def get_device():
     return torch.device("cpu")
 
 
-# ---------------------------------------------------------------- data
+# --------------------------------------------------------------------------------------------- data
 
 def _is_mnist_sample(folder):
     return all((Path(folder) / part).exists() for part in MNIST_PARTS)
 
 
 def _extract_archive(archive, dest):
-    "Extract `archive` into a temporary folder beside `dest`; move it into place only when complete."
+    "Extract `archive` into a temporary folder beside `dest`; move it into place once complete."
     archive = Path(archive)
     if not archive.is_file():
         raise FileNotFoundError(
@@ -71,7 +72,8 @@ def _extract_archive(archive, dest):
         except (tarfile.TarError, EOFError, OSError) as e:
             raise RuntimeError(
                 f"{archive} is not a readable .tgz archive ({e}). Fetch a fresh copy of "
-                f"mnist_sample.tgz, or unset {ARCHIVE_ENV} to download the data with fastai.") from e
+                f"mnist_sample.tgz, or unset {ARCHIVE_ENV} to download the data with fastai."
+            ) from e
         found = [p for p in [tmp, *tmp.iterdir()] if p.is_dir() and _is_mnist_sample(p)]
         if not found:
             raise RuntimeError(
@@ -97,8 +99,10 @@ def mnist_sample_path(data_dir=None):
         return untar_data(URLs.MNIST_SAMPLE, data=data_dir, archive=data_dir / "archive")
     except Exception as e:
         raise RuntimeError(
-            f"Could not download the MNIST sample ({type(e).__name__}: {e}). Check your network, or "
-            f"work offline: set {ARCHIVE_ENV}=/path/to/mnist_sample.tgz (see data/README.md).") from e
+            f"Could not download the MNIST sample ({type(e).__name__}: {e}). "
+            f"Check your network, or work offline: "
+            f"set {ARCHIVE_ENV}=/path/to/mnist_sample.tgz (see data/README.md)."
+        ) from e
 
 
 def load_digits(folder):
@@ -112,19 +116,20 @@ def load_digits(folder):
 
 
 def mnist_tensors(path):
-    "The book's `train_x, train_y, valid_x, valid_y`: x is (n, 784) in [0, 1], y is (n, 1), 1 for a 3."
+    "The book's `train_x, train_y, valid_x, valid_y`: x (n, 784) in [0, 1], y (n, 1), 1 for a 3."
     out = []
     for split in ("train", "valid"):
-        threes, sevens = load_digits(Path(path) / split / "3"), load_digits(Path(path) / split / "7")
+        threes = load_digits(Path(path) / split / "3")
+        sevens = load_digits(Path(path) / split / "7")
         out.append(torch.cat([threes, sevens]).view(-1, 28 * 28))
         out.append(torch.tensor([1] * len(threes) + [0] * len(sevens)).unsqueeze(1))
     return tuple(out)
 
 
-# ---------------------------------------------------------------- model, loss and training (notebooks 04-05)
+# ------------------------------------------------------- model, loss and training (notebooks 04-05)
 
 def init_params(size, std=1.0, device=None):
-    "Parameters of shape `size` from N(0, std²), drawn on the CPU (same numbers on every device), tracking gradients."
+    "Parameters of shape `size` from N(0, std²), drawn on the CPU (same on any device), with grads."
     return (torch.randn(size) * std).to(device).requires_grad_()
 
 
@@ -186,15 +191,17 @@ def train_model(model, train_dl, valid_dl, opt, epochs):
     return accs
 
 
-# ---------------------------------------------------------------- the fast tensor loader (notebook 06)
+# ------------------------------------------------------------- the fast tensor loader (notebook 06)
 
 class TensorLoader:
-    "Mini-batches `(x[idx], y[idx])` gathered on the tensors' own device; same batches as torch's DataLoader."
+    "Batches `(x[idx], y[idx])` gathered on the tensors' own device; same as torch's DataLoader."
     def __init__(self, x, y, batch_size=1, shuffle=False, drop_last=False, generator=None):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        if (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+                or batch_size < 1):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if not (torch.is_tensor(x) and torch.is_tensor(y)):
-            raise TypeError(f"x and y must be tensors, got {type(x).__name__} and {type(y).__name__}")
+            raise TypeError(f"x and y must be tensors, "
+                            f"got {type(x).__name__} and {type(y).__name__}")
         if x.dim() == 0 or y.dim() == 0:
             raise ValueError("x and y must have a first (batch) dimension, got a 0-d tensor")
         if len(x) != len(y):
@@ -213,7 +220,8 @@ class TensorLoader:
         return n // self.bs if self.drop_last else math.ceil(n / self.bs)
 
     def __iter__(self):
-        # Like torch's DataLoader iterator: one int64 drawn for worker seeds as each epoch starts, shuffled or not
+        # Like torch's DataLoader iterator: one int64 drawn for worker seeds as each epoch starts,
+        # shuffled or not
         torch.empty((), dtype=torch.int64).random_(generator=self.generator)
         return self._batches()
 
@@ -221,24 +229,25 @@ class TensorLoader:
         n, bs, g = len(self.x), self.bs, self.generator
         if self.shuffle:
             if g is None:  # RandomSampler then seeds a fresh generator from torch's global one
-                g = torch.Generator().manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
+                seed = int(torch.empty((), dtype=torch.int64).random_().item())
+                g = torch.Generator().manual_seed(seed)
             order = torch.randperm(n, generator=g).to(self.x.device)  # the only host-to-device copy
         else:
             order = torch.arange(n, device=self.x.device)
         for i in range(n // bs):
             idx = order[i * bs:(i + 1) * bs]
             yield self.x[idx], self.y[idx]
-        if self.shuffle:  # RandomSampler's second (empty) tail permutation, drawn when its items run out
+        if self.shuffle:  # RandomSampler's second (empty) tail permutation, as its items run out
             torch.randperm(n, generator=g)
         if n % bs and not self.drop_last:
             idx = order[n // bs * bs:]
             yield self.x[idx], self.y[idx]
 
 
-# ---------------------------------------------------------------- batch-size experiments (notebooks 07-09)
+# --------------------------------------------------------- batch-size experiments (notebooks 07-09)
 
 def make_linear(seed=42, device=None):
-    "A fresh nn.Linear(28*28, 1) initialised from `seed` (the global RNG untouched): same start every run."
+    "A fresh nn.Linear(28*28, 1) initialised from `seed` (global RNG untouched): same every run."
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = torch.nn.Linear(28 * 28, 1)
@@ -273,7 +282,7 @@ def per_sample_grads(model, x, y):
 
 
 def mnist_hessian(model, x, y):
-    "Exact Hessian of the mean `mnist_loss` of a linear model in (weights, bias): (785, 785) float64."
+    "Exact Hessian of the mean `mnist_loss` of a linear model in (weights, bias): (785, 785) f64."
     with torch.no_grad():
         s = model(x).double().sigmoid()
         d2z = s * (1 - s) * (1 - 2 * s) * torch.where(y == 1, -1.0, 1.0).double()
@@ -281,10 +290,10 @@ def mnist_hessian(model, x, y):
         return (xa * d2z).T @ xa / len(x)
 
 
-# ---------------------------------------------------------------- steps and learning rate (notebook 08)
+# ------------------------------------------------------------ steps and learning rate (notebook 08)
 
 class LinearStack(torch.nn.Module):
-    "`runs` × `lrs` copies of `make_linear(seed)` side by side; `weight` is (runs, lrs, 785), the bias last."
+    "`runs` × `lrs` copies of `make_linear(seed)`: `weight` (runs, lrs, 785), bias last."
     def __init__(self, runs, lrs, seed=42):
         super().__init__()
         one = make_linear(seed)
@@ -292,10 +301,11 @@ class LinearStack(torch.nn.Module):
         self.weight = torch.nn.Parameter(w.expand(runs, lrs, -1).clone())
 
     def forward(self, x):
-        "x: (B, 784), one batch for all the copies, or `runs` batches (B, 784), one per run: (runs, B, lrs)."
+        "x: (B, 784), one batch for all copies, or `runs` batches (B, 784) -> (runs, B, lrs)."
         w, b = self.weight[..., :-1], self.weight[..., -1]
-        if torch.is_tensor(x) and x.dim() == 2:  # one matmul for every copy, without a copy of x per run
-            return (x @ w.reshape(-1, w.shape[-1]).T + b.reshape(-1)).view(len(x), *b.shape).permute(1, 0, 2)
+        if torch.is_tensor(x) and x.dim() == 2:  # one matmul for every copy, no copy of x per run
+            out = x @ w.reshape(-1, w.shape[-1]).T + b.reshape(-1)
+            return out.view(len(x), *b.shape).permute(1, 0, 2)
         if len(x) != len(w):
             raise ValueError(f"expected one batch per run ({len(w)}), got {len(x)}")
         # one matmul per run: torch's batched matmul has a slow backward for these shapes on the CPU
@@ -303,7 +313,7 @@ class LinearStack(torch.nn.Module):
 
 
 def stack_loss(preds, targets):
-    "`mnist_loss` of every copy of a LinearStack at once: preds (runs, B, lrs) -> losses (runs, lrs)."
+    "`mnist_loss` of every copy of a LinearStack: preds (runs, B, lrs) -> losses (runs, lrs)."
     preds = preds.sigmoid()
     return torch.where(targets == 1, 1 - preds, preds).mean(-2)
 
@@ -315,20 +325,20 @@ def stack_accuracy(model, x, y):
 
 
 def stack_batches(loaders):
-    "Batch i of every loader, epoch after epoch without end: (the x batches, their y stacked (runs, B, 1))."
+    "Batch i of every loader, epoch after epoch: (the x batches, their y stacked (runs, B, 1))."
     from itertools import zip_longest
     lengths = {len(dl) for dl in loaders}
     if len(lengths) != 1:
         raise ValueError(f"the loaders must make the same number of batches, got {sorted(lengths)}")
     while True:
         # zip_longest, not zip: zip stops at the first exhausted loader, and the others would skip
-        # the random draws they make as an epoch ends, so their next epoch would differ from a lone run
+        # the random draws they make as an epoch ends: their next epoch would differ from a lone run
         for batches in zip_longest(*loaders):
             yield tuple(xb for xb, _ in batches), torch.stack([yb for _, yb in batches])
 
 
 def stack_step(model, xb, yb, opt):
-    "One `opt` step of every copy: the sum of their losses has, in each copy's weights, that copy's gradient."
+    "One `opt` step of every copy: the sum of the losses has, in each copy's weights, its gradient."
     losses = stack_loss(model(xb), yb)
     losses.sum().backward()
     opt.step()
@@ -337,19 +347,21 @@ def stack_step(model, xb, yb, opt):
 
 
 def fit_critical_batch(batch_sizes, steps):
-    "McCandlish et al.'s S(B) = S_min(1 + B_crit/B) fitted by least squares on relative errors: (S_min, B_crit)."
+    "McCandlish et al.'s S(B) = S_min(1 + B_crit/B), least squares (relative errors): S_min, B_crit"
     b, s = np.asarray(batch_sizes, dtype=float), np.asarray(steps, dtype=float)
     if b.ndim != 1 or b.shape != s.shape or len(b) < 2:
-        raise ValueError(f"need two 1-d sequences of the same length >= 2, got shapes {b.shape}, {s.shape}")
+        raise ValueError(f"need two 1-d sequences of the same length >= 2, "
+                         f"got shapes {b.shape}, {s.shape}")
     if not (np.isfinite(b).all() and np.isfinite(s).all() and (b > 0).all() and (s > 0).all()):
         raise ValueError("batch sizes and steps must be positive and finite")
-    a = np.stack([np.ones_like(b), 1 / b], axis=1) / s[:, None]  # S = S_min + S_min·B_crit/B, rows / S
+    # S = S_min + S_min·B_crit/B, each row divided by S
+    a = np.stack([np.ones_like(b), 1 / b], axis=1) / s[:, None]
     (s_min, s_min_b_crit), *_ = np.linalg.lstsq(a, np.ones_like(s), rcond=None)
     return float(s_min), float(s_min_b_crit / s_min)
 
 
 
-# ---------------------------------------------------------------- throughput, memory and shuffling (notebook 09)
+# --------------------------------------------------- throughput, memory and shuffling (notebook 09)
 
 def epoch_throughput(model, dl, opt, device=None, warmup=1, repeats=3):
     "Samples/s of whole training epochs over `dl` (median of `repeats` after `warmup`, `time_it`)."
@@ -377,7 +389,7 @@ def epoch_throughput(model, dl, opt, device=None, warmup=1, repeats=3):
 
 
 def saved_for_backward(fn, exclude=()):
-    "The tensors autograd saves for the backward pass while `fn()` runs, each once; `exclude` left out."
+    "The tensors autograd saves for the backward pass while `fn()` runs, each once, less `exclude`."
     # saved_tensors_hooks(pack, unpack) hands every tensor autograd stores to `pack`; we note it and
     # keep it unchanged. Tensors sharing memory with `exclude` (e.g. the parameters) are skipped.
     skip = {t.data_ptr() for t in exclude}
@@ -393,10 +405,10 @@ def saved_for_backward(fn, exclude=()):
     return list(saved.values())
 
 
-# ---------------------------------------------------------------- measurement (notebook 07)
+# ------------------------------------------------------------------------ measurement (notebook 07)
 
 def synchronize():
-    "Wait for the GPU work queued so far (CUDA or MPS) to finish, so a clock reads real time; no-op on the CPU."
+    "Wait for the GPU work queued so far (CUDA or MPS) to finish, so a clock reads real time."
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -404,7 +416,7 @@ def synchronize():
 
 
 def time_it(fn, warmup=1, repeats=5):
-    "Median seconds of `repeats` calls of `fn()` after `warmup` untimed ones; synchronises CUDA around each."
+    "Median seconds of `repeats` calls of `fn()` after `warmup` untimed ones; synchronised on GPUs."
     for _ in range(warmup):
         fn()
     times = []
@@ -419,7 +431,8 @@ def time_it(fn, warmup=1, repeats=5):
 
 def _flat_grads(per_sample_grads, batch_size):
     g = per_sample_grads.flatten(1).double()
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= len(g):
+    if (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+            or not 1 <= batch_size <= len(g)):
         raise ValueError(f"batch_size must be an integer from 1 to {len(g)}, got {batch_size!r}")
     return g
 
@@ -430,27 +443,28 @@ def grad_noise(per_sample_grads, batch_size):
     n = len(g)
     if n == 1:
         return 0.0
-    tr_sigma = (g - g.mean(0)).pow(2).sum(1).mean()  # tr(Σ), Σ the population covariance (divides by N)
+    tr_sigma = (g - g.mean(0)).pow(2).sum(1).mean()  # tr(Σ), Σ the population covariance (÷ N)
     return (tr_sigma / batch_size * (n - batch_size) / (n - 1)).item()
 
 
 def grad_noise_draws(per_sample_grads, batch_size, draws=100, generator=None):
-    "|mean of a random without-replacement batch − full mean|² for each of `draws` batches: (draws,) float64."
+    "|mean of a random without-replacement batch − full mean|² of `draws` batches: (draws,) float64"
     g = _flat_grads(per_sample_grads, batch_size)
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
         raise ValueError(f"draws must be a positive integer, got {draws!r}")
     n = len(g)
-    batches = [torch.randperm(n, generator=generator)[:batch_size].to(g.device) for _ in range(draws)]
+    batches = [torch.randperm(n, generator=generator)[:batch_size].to(g.device)
+               for _ in range(draws)]
     if batch_size * 32 <= n:  # small batches: gather their rows
         means = torch.stack([g[idx].mean(0) for idx in batches])
-    else:  # large ones: one matrix product with a (draws, n) matrix of weights 1/B, much faster than gathers
+    else:  # large ones: one product with a (draws, n) matrix of weights 1/B, faster than gathers
         weights = torch.zeros(draws, n, dtype=g.dtype, device=g.device)
         means = weights.scatter_(1, torch.stack(batches), 1.0 / batch_size) @ g
     return (means - g.mean(0)).pow(2).sum(1)
 
 
 def grad_noise_mc(per_sample_grads, batch_size, draws=100, generator=None):
-    "Monte-Carlo mean of |mean of a random without-replacement batch − full mean|² over `draws` batches."
+    "Monte-Carlo mean of |mean of a random without-replacement batch − full mean|² over `draws`."
     return grad_noise_draws(per_sample_grads, batch_size, draws, generator).mean().item()
 
 
@@ -464,15 +478,15 @@ def noise_scales(per_sample_grads, hessian):
     """McCandlish et al.'s two noise scales `(B_simple, B_noise)`, defined in notebook 07.
 
     B_simple = tr(Σ)/|G|² and B_noise = tr(HΣ)/(GᵀHG): G is the mean of the per-sample gradients
-    (rows of `per_sample_grads`), Σ their covariance (dividing by N), H the loss's Hessian. If H is a
-    multiple of the identity the two are equal. B_noise is nan where GᵀHG <= 0: there the loss does
-    not curve upwards along G, and the quadratic model that defines B_noise has no best step.
+    (rows of `per_sample_grads`), Σ their covariance (dividing by N), H the loss's Hessian. If H is
+    a multiple of the identity the two are equal. B_noise is nan where GᵀHG <= 0: there the loss
+    does not curve upwards along G, and the quadratic model that defines B_noise has no best step.
     """
     g = per_sample_grads.flatten(1).double()
     if not torch.is_tensor(hessian) or hessian.shape != (g.shape[1], g.shape[1]):
         shape = tuple(hessian.shape) if torch.is_tensor(hessian) else type(hessian).__name__
-        raise ValueError(f"hessian must be a ({g.shape[1]}, {g.shape[1]}) tensor, one row per gradient "
-                         f"component, got {shape}")
+        raise ValueError(f"hessian must be a ({g.shape[1]}, {g.shape[1]}) tensor, "
+                         f"one row per gradient component, got {shape}")
     h = hessian.to(g.device).double()
     mean = g.mean(0)
     dev = g - mean
@@ -484,14 +498,14 @@ def noise_scales(per_sample_grads, hessian):
 
 
 def is_oom(e):
-    "True for an out-of-memory error: torch.cuda.OutOfMemoryError, or a RuntimeError whose message says so."
+    "True for an out-of-memory error: torch.cuda.OutOfMemoryError, or a RuntimeError that says so."
     msg = str(e).lower()
     return isinstance(e, torch.cuda.OutOfMemoryError) or (
         isinstance(e, RuntimeError) and ("out of memory" in msg or "can't allocate memory" in msg))
 
 
 def sweep_until_oom(fn, sizes):
-    "Call `fn(size)` for each size until one runs out of memory: `({size: result} so far, failing size or None)`."
+    "`fn(size)` per size until one runs out of memory: `({size: result}, failing size or None)`"
     results = {}
     for size in sizes:
         try:
@@ -500,14 +514,15 @@ def sweep_until_oom(fn, sizes):
         except RuntimeError as e:  # torch.cuda.OutOfMemoryError is a RuntimeError
             if not is_oom(e):
                 raise
-        # outside the except block the traceback, and the tensors its frames held, are gone: free the cache
+        # outside the except block the traceback, and the tensors its frames held, are gone:
+        # free the cache
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         return results, size
     return results, None
 
 
-# ---------------------------------------------------------------- data parallelism (notebook 10)
+# ------------------------------------------------------------------- data parallelism (notebook 10)
 # Imports used only by this section (the top of the module belongs to the sections above).
 import contextlib  # noqa: E402
 import copy  # noqa: E402

@@ -210,6 +210,11 @@ class Doubles(Squares):
         return (i, 2 * i)
 
 
+class AtLeastOne(Squares):
+    def __len__(self):
+        return max(self.n, 1)
+
+
 class ListItems(Squares):
     def __getitem__(self, i):
         return list(super().__getitem__(i))
@@ -224,6 +229,7 @@ def test_squares_accepts_the_reference():
     (OneTooMany, "len(Squares(10)) is 11"),
     (Doubles, "should be the tuple (1, 1)"),
     (ListItems, "should be the tuple (0, 0)"),
+    (AtLeastOne, "len(Squares(0)) is 1: it should be 0, no items at all"),
     (lambda n: [(i, i * i) for i in range(n)] + [(n, n * n)], "len(Squares(10)) is 11"),
 ])
 def test_squares_rejects(wrong, words):

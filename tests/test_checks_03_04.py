@@ -198,7 +198,16 @@ def test_gradient():
             loss.backward()
         return w.grad
 
+    def on_weights_that_track_nothing(loss_func, weights, xb, yb):
+        weights.grad = None
+        loss = loss_func(xb @ weights, yb)
+        if not loss.requires_grad:
+            return torch.zeros_like(weights)
+        loss.backward()
+        return weights.grad
+
     assert_wrong(check, accumulates, "1 too big", "backward() adds to .grad")
+    assert_wrong(check, on_weights_that_track_nothing, "all zeros", "requires_grad_()")
     assert_wrong(check, crashes_on_accuracy, "raised RuntimeError", "return zeros")
     assert_wrong(check, returns_none_for_accuracy, "should be a tensor, but it is NoneType")
     assert_wrong(check, lambda *a: -gradient(*a), "wrong sign")

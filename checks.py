@@ -23,7 +23,8 @@ import torch
 COURSE_DIR = Path(__file__).resolve().parent
 EXERCISES = {}  # name of the check -> Exercise, filled by @exercise below
 # What an exercise cell may use without importing it (progress() runs the cells with this first).
-PRELUDE = "import math, random\nimport numpy as np\nimport torch\nfrom torch import nn\nfrom utils import *\n"
+PRELUDE = ("import math, random\nimport numpy as np\nimport torch\nfrom torch import nn\n"
+           "from utils import *\n")
 
 
 class Wrong(Exception):
@@ -43,7 +44,7 @@ class Result:
 
 @dataclass(eq=False)
 class Exercise:
-    "Exercise `number` of notebook `notebook` asks for `function`; `check` raises Wrong if it's wrong."
+    "Exercise `number` of notebook `notebook` asks for `function`; `check` raises Wrong if wrong."
     notebook: str
     number: int
     function: str
@@ -78,7 +79,7 @@ def line(ex, result):
 
 
 def exercise(notebook, number, function):
-    "Register the check below as exercise `number` of notebook `notebook`, which asks for `function`."
+    "Register the check below as exercise `number` of notebook `notebook`, asking for `function`."
     def register(check):
         ex = Exercise(notebook, number, function, check)
         EXERCISES[check.__name__] = ex
@@ -109,11 +110,13 @@ def expect_close(value, expected, what, atol=1e-6, rtol=1e-5):
     "Raise Wrong unless `value` equals `expected` (a number or tensor) within tolerance."
     if torch.is_tensor(expected):
         expect_tensor(value, what, expected.shape)
-        if not torch.allclose(value.detach().double(), expected.detach().double(), atol=atol, rtol=rtol):
+        if not torch.allclose(value.detach().double(), expected.detach().double(),
+                              atol=atol, rtol=rtol):
             err = (value.detach().double() - expected.detach().double()).abs().max().item()
             raise Wrong(f"{what} is off from the reference by up to {err:.3g}.")
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not torch.is_tensor(value):
+    if (isinstance(value, bool)
+        or not isinstance(value, (int, float)) and not torch.is_tensor(value)):
         raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
     value = float(value)
     if not math.isclose(value, float(expected), abs_tol=atol, rel_tol=rtol):
@@ -130,7 +133,7 @@ def exercise_cells(nb_path):
 
 
 def notebook_results(nb_path):
-    "Run the exercise cells saved in one notebook and check each of its exercises: {Exercise: Result}."
+    "Run the exercise cells saved in one notebook, check each of its exercises: {Exercise: Result}."
     number = Path(nb_path).name[:2]
     namespace = {}
     exec(PRELUDE, namespace)
@@ -144,7 +147,8 @@ def notebook_results(nb_path):
         except Exception as e:
             failed = f"an exercise cell raised {type(e).__name__}: {e}"
     results = {}
-    for ex in sorted((e for e in EXERCISES.values() if e.notebook == number), key=lambda e: e.number):
+    for ex in sorted((e for e in EXERCISES.values() if e.notebook == number),
+                    key=lambda e: e.number):
         answer = namespace.get(ex.function)
         if answer is not None and answer is given.get(ex.function):
             answer = None
@@ -1084,7 +1088,8 @@ def _nb07_number(value, what):
         raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
     if torch.is_tensor(value):
         if value.numel() != 1:
-            raise Wrong(f"{what} should be one number, but it is a tensor of shape {tuple(value.shape)}.")
+            raise Wrong(f"{what} should be one number, but it is a tensor of shape "
+                        f"{tuple(value.shape)}.")
         return float(value.item())
     if not isinstance(value, (int, float)):
         raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
@@ -1097,20 +1102,23 @@ def _nb07_close(a, b, rel=1e-6):
 
 @exercise("07", 1, "fp_factor")
 def check_fp_factor(fp_factor):
-    "Exercise 07.1: the finite-population factor (n - b)/(n - 1), and a ValueError for a b outside 1..n."
+    "Exercise 07.1: the finite-population factor (n - b)/(n - 1); ValueError for b outside 1..n."
     for n, b in [(2, 1), (12396, 1), (12396, 12396), (10, 5), (12396, 256), (100, 99), (7, 3)]:
         got = _nb07_number(call(fp_factor, n, b), f"fp_factor({n}, {b})")
         want = (n - b) / (n - 1)
         if _nb07_close(got, want):
             continue
         if b == 1:
-            raise Wrong(f"fp_factor({n}, 1) returns {got:.4g}: a batch of one sample is exactly as noisy as "
+            raise Wrong(f"fp_factor({n}, 1) returns {got:.4g}: a batch of one sample is exactly "
+                        "as noisy as "
                         "one sample, so the factor at b = 1 must be 1. Divide by n - 1, not by n.")
         if b == n:
-            raise Wrong(f"fp_factor({n}, {n}) returns {got:.4g}: a batch of all n samples is the full "
+            raise Wrong(f"fp_factor({n}, {n}) returns {got:.4g}: a batch of all n samples is "
+                        "the full "
                         "set and has no noise, so the factor at b = n must be 0.")
         if _nb07_close(got, (n - b) / n):
-            raise Wrong(f"fp_factor({n}, {b}) returns {got:.4g} = (n - b)/n: the denominator is n - 1 "
+            raise Wrong(f"fp_factor({n}, {b}) returns {got:.4g} = (n - b)/n: the denominator "
+                        "is n - 1 "
                         "(check b = 1: the factor must be 1).")
         raise Wrong(f"fp_factor({n}, {b}) returns {got:.6g}, but (n - b)/(n - 1) is {want:.6g}.")
     for n, b in [(10, 0), (10, 11), (5, -1)]:
@@ -1118,36 +1126,45 @@ def check_fp_factor(fp_factor):
             call(fp_factor, n, b)
         except ValueError:
             continue
-        raise Wrong(f"fp_factor({n}, {b}) should raise a ValueError: a batch holds from 1 to n samples.")
+        raise Wrong(f"fp_factor({n}, {b}) should raise a ValueError: a batch holds from 1 "
+                    "to n samples.")
 
 
 @exercise("07", 2, "predicted_noise")
 def check_predicted_noise(predicted_noise):
     "Exercise 07.2: E|mini-batch gradient - full gradient|² = tr(Σ)/b · (n - b)/(n - 1)."
-    for tr_sigma, n, b in [(4.776, 12396, 16), (4.776, 12396, 256), (2.0, 10, 5), (0.2079, 12396, 4096),
+    for tr_sigma, n, b in [(4.776, 12396, 16), (4.776, 12396, 256), (2.0, 10, 5),
+                           (0.2079, 12396, 4096),
                            (3.0, 12396, 1), (1.5, 50, 50), (0.5, 9, 3)]:
-        got = _nb07_number(call(predicted_noise, tr_sigma, n, b), f"predicted_noise({tr_sigma}, {n}, {b})")
+        got = _nb07_number(call(predicted_noise, tr_sigma, n, b),
+                           f"predicted_noise({tr_sigma}, {n}, {b})")
         want = tr_sigma / b * (n - b) / (n - 1)
         if _nb07_close(got, want):
             continue
-        where = f"predicted_noise({tr_sigma}, {n}, {b}) returns {got:.6g} but should return {want:.6g}"
+        where = (f"predicted_noise({tr_sigma}, {n}, {b}) returns {got:.6g} "
+                 f"but should return {want:.6g}")
         if _nb07_close(got, tr_sigma / b):
-            raise Wrong(f"{where}: you left out the finite-population factor (n - b)/(n - 1). A batch drawn "
-                        "without replacement is less noisy than b independent draws; all n have no noise.")
-        if _nb07_close(got, tr_sigma / math.sqrt(b) * (n - b) / (n - 1)) or _nb07_close(got, math.sqrt(want)):
-            raise Wrong(f"{where}: the *squared* error falls as 1/b (its square root, the RMS error, "
+            raise Wrong(f"{where}: you left out the finite-population factor (n - b)/(n - 1). "
+                        "A batch drawn "
+                        "without replacement is less noisy than b independent draws; "
+                        "all n have no noise.")
+        if (_nb07_close(got, tr_sigma / math.sqrt(b) * (n - b) / (n - 1))
+            or _nb07_close(got, math.sqrt(want))):
+            raise Wrong(f"{where}: the *squared* error falls as 1/b (its square root, "
+                        "the RMS error, "
                         "as 1/√b).")
         if _nb07_close(got, tr_sigma / b * (n - b) / n):
             raise Wrong(f"{where}: divide by n - 1, not n, in the finite-population factor.")
         if _nb07_close(got, tr_sigma * (n - b) / (n - 1)):
-            raise Wrong(f"{where}: divide by the batch size b too: averaging b gradients divides the "
+            raise Wrong(f"{where}: divide by the batch size b too: averaging b gradients "
+                        "divides the "
                         "variance by b.")
         raise Wrong(f"{where}.")
 
 
 @exercise("07", 3, "b_simple")
 def check_b_simple(b_simple):
-    "Exercise 07.3: B_simple = tr(Σ)/|G|² from a tensor of per-sample gradients, Σ dividing by n."
+    "Exercise 07.3: B_simple = tr(Σ)/|G|² from a tensor of per-sample gradients, Σ divided by n."
     gen = torch.Generator().manual_seed(7)
     cases = [torch.tensor([[1.0, 0.0], [3.0, 0.0], [2.0, 2.0], [2.0, -2.0]]),
              torch.randn(6, 3, generator=gen, dtype=torch.float64) + 0.8,
@@ -1161,17 +1178,21 @@ def check_b_simple(b_simple):
         want, n = tr / g2, len(g)
         if _nb07_close(got, want, rel=1e-5):
             continue
-        where = f"for these {n} gradients (shape {tuple(g.shape)}) you return {got:.5g} instead of {want:.5g}"
+        where = (f"for these {n} gradients (shape {tuple(g.shape)}) you return {got:.5g} "
+                 f"instead of {want:.5g}")
         if _nb07_close(got, want * n / (n - 1), rel=1e-5):
-            raise Wrong(f"{where}: Σ here divides by n (the whole population of samples, as grad_noise "
+            raise Wrong(f"{where}: Σ here divides by n (the whole population of samples, "
+                        "as grad_noise "
                         "does), not by n - 1.")
         if _nb07_close(got, want + 1, rel=1e-5):
             raise Wrong(f"{where}: tr(Σ) is the mean squared distance of each g_i from the mean "
                         "gradient G, not from zero: subtract G first.")
         if _nb07_close(got, tr / math.sqrt(g2), rel=1e-5):
-            raise Wrong(f"{where}: divide by |G|², the squared length of the mean gradient, not |G|.")
+            raise Wrong(f"{where}: divide by |G|², the squared length of the mean gradient, "
+                        "not |G|.")
         if _nb07_close(got, want * n, rel=1e-5):
-            raise Wrong(f"{where}: average the squared distances over the n samples, don't sum them.")
+            raise Wrong(f"{where}: average the squared distances over the n samples, "
+                        "don't sum them.")
         raise Wrong(f"{where}.")
 
 
@@ -1191,26 +1212,30 @@ def check_mnist_loss_curvature(mnist_loss_curvature):
         got = got.detach().double()
         if torch.allclose(got, want, atol=1e-6, rtol=1e-4):
             continue
-        if torch.allclose(got, s * (1 - s) * sign, atol=1e-6) or torch.allclose(got, s * (1 - s), atol=1e-6):
+        if (torch.allclose(got, s * (1 - s) * sign, atol=1e-6)
+            or torch.allclose(got, s * (1 - s), atol=1e-6)):
             raise Wrong("that is the slope dℓ/dz = ∓σ(z)(1 - σ(z)); differentiate once more: "
                         "the derivative of σ(1 - σ) is σ(1 - σ)(1 - 2σ).")
         if torch.allclose(got, s * (1 - s) * (1 - 2 * s), atol=1e-6):
             raise Wrong("right for a 7 (target 0, loss σ(z)), but for a 3 (target 1) the loss is "
                         "1 - σ(z): its second derivative has the opposite sign.")
         if torch.allclose(got, -want, atol=1e-6):
-            raise Wrong("the signs are flipped: for a 7 (loss σ(z)) the curvature is σ(1 - σ)(1 - 2σ), "
+            raise Wrong("the signs are flipped: for a 7 (loss σ(z)) the curvature is "
+                        "σ(1 - σ)(1 - 2σ), "
                         "positive where σ(z) < 0.5, i.e. where the 7 is classified correctly.")
         if torch.allclose(got * len(zz), want, atol=1e-6):
             raise Wrong("return each sample's own curvature, not divided by the number of samples.")
         err = (got - want).abs().max().item()
-        raise Wrong(f"your curvatures are off by up to {err:.3g} (check z = 0: every curvature there is 0).")
+        raise Wrong(f"your curvatures are off by up to {err:.3g} "
+                    "(check z = 0: every curvature there is 0).")
 
 
 @exercise("07", 5, "b_noise")
 def check_b_noise(b_noise):
-    "Exercise 07.5: B_noise = tr(HΣ)/(GᵀHG) from per-sample gradients and a Hessian; nan if GᵀHG <= 0."
+    "Exercise 07.5: B_noise = tr(HΣ)/(GᵀHG) from per-sample gradients, Hessian; nan if GᵀHG <= 0."
     gen = torch.Generator().manual_seed(11)
-    g = torch.randn(8, 3, generator=gen, dtype=torch.float64) + torch.tensor([1.0, 0.2, 0.0]).double()
+    g = (torch.randn(8, 3, generator=gen, dtype=torch.float64)
+         + torch.tensor([1.0, 0.2, 0.0]).double())
     a = torch.randn(3, 3, generator=gen, dtype=torch.float64)
     cases = [(g, a @ a.T + 0.1 * torch.eye(3, dtype=torch.float64)),
              (g, torch.diag(torch.tensor([0.2, 5.0, 1.0], dtype=torch.float64))),
@@ -1227,16 +1252,19 @@ def check_b_noise(b_noise):
             if math.isnan(got):
                 continue
             raise Wrong(f"here GᵀHG = {ghg:.3g} <= 0: the loss does not curve upwards along the "
-                        f"gradient, so B_noise is undefined; return math.nan (you return {got:.4g}).")
+                        f"gradient, so B_noise is undefined; "
+                        f"return math.nan (you return {got:.4g}).")
         want = (torch.trace(hd @ sigma) / ghg).item()
         if _nb07_close(got, want, rel=1e-5):
             continue
         where = f"you return {got:.5g} instead of {want:.5g}"
         if _nb07_close(got, (torch.trace(sigma) / g2).item(), rel=1e-5):
-            raise Wrong(f"{where}: that is B_simple = tr(Σ)/|G|², which assumes H is a multiple of the "
+            raise Wrong(f"{where}: that is B_simple = tr(Σ)/|G|², which assumes H is a multiple "
+                        "of the "
                         "identity; weight the noise and the gradient by H: tr(HΣ)/(GᵀHG).")
         if _nb07_close(got, (torch.trace(hd) * torch.trace(sigma)).item() / ghg, rel=1e-5):
-            raise Wrong(f"{where}: tr(HΣ) is the trace of the matrix product H @ Σ, not tr(H)·tr(Σ).")
+            raise Wrong(f"{where}: tr(HΣ) is the trace of the matrix product H @ Σ, "
+                        "not tr(H)·tr(Σ).")
         if _nb07_close(got, want * n / (n - 1), rel=1e-5):
             raise Wrong(f"{where}: Σ divides by n (the population of samples), not n - 1.")
         raise Wrong(f"{where}.")
@@ -1434,7 +1462,7 @@ def _nb09_median(values):
 
 @exercise("09", 1, "throughput")
 def check_throughput(throughput):
-    "Exercise 09.1: samples per second from epoch timings whose first is the warm-up: n / median of the rest."
+    "Exercise 09.1: samples per second from epoch timings, the first a warm-up: n / median of rest."
     cases = [(1000, [5.0, 2.0, 4.0, 8.0]), (4096, [0.9, 0.5, 0.25, 1.0, 2.0]), (12396, [0.4, 0.2])]
     for n, timings in cases:
         got = _nb09_number(call(throughput, n, timings), f"throughput({n}, {timings})")
@@ -1444,14 +1472,17 @@ def check_throughput(throughput):
             continue
         hint = f"throughput({n}, {timings}) is {got:.6g}, but it should be {want:.6g}"
         if math.isclose(got * sum(timed) / len(timed), n, rel_tol=1e-6):
-            raise Wrong(f"{hint}: you took the mean of the timed epochs. Take their median: one slow "
+            raise Wrong(f"{hint}: you took the mean of the timed epochs. Take their median: "
+                        "one slow "
                         f"epoch (another program, a garbage collection) would drag the mean.")
         if math.isclose(got * _nb09_median(timings), n, rel_tol=1e-6):
-            raise Wrong(f"{hint}: the first timing is the warm-up epoch; leave it out, as time_it does.")
+            raise Wrong(f"{hint}: the first timing is the warm-up epoch; leave it out, "
+                        "as time_it does.")
         if math.isclose(got * timed[0], n, rel_tol=1e-6):
             raise Wrong(f"{hint}: you used the fastest epoch. Take the median of the timed epochs.")
         if math.isclose(got, _nb09_median(timed) / n, rel_tol=1e-6):
-            raise Wrong(f"{hint}: samples per second is the number of samples divided by the seconds "
+            raise Wrong(f"{hint}: samples per second is the number of samples divided by "
+                        "the seconds "
                         f"an epoch takes, not the other way round.")
         if math.isclose(got * timed[len(timed) // 2], n, rel_tol=1e-6):
             raise Wrong(f"{hint}: with an even number of timings the median is the mean of the two "
@@ -1462,7 +1493,8 @@ def check_throughput(throughput):
     except ValueError:
         pass
     else:
-        raise Wrong("throughput(100, [1.0]) should raise ValueError: with only the warm-up epoch timed "
+        raise Wrong("throughput(100, [1.0]) should raise ValueError: with only the warm-up "
+                    "epoch timed "
                     "there is nothing to take the median of.")
 
 
@@ -1489,8 +1521,9 @@ def check_label_runs(label_runs):
         kinds, want = _kinds_of_batches(y, bs)
         got = call(label_runs, y, bs)
         label = f"label_runs(y={y.flatten().tolist()}, bs={bs})"
-        if not isinstance(got, (list, tuple)) or not all(isinstance(r, (list, tuple)) and len(r) == 2
-                                                         for r in got):
+        if not isinstance(got, (list, tuple)) or not all(
+                isinstance(r, (list, tuple)) and len(r) == 2
+                for r in got):
             raise Wrong(f"{label} should return a list of (kind, number of batches) pairs, "
                         f"but it returns {got!r}.")
         got = [(r[0], int(r[1])) for r in got]
@@ -1502,7 +1535,8 @@ def check_label_runs(label_runs):
             raise Wrong(f"{label} returns {got}, but it should be {want}: the last, partial batch "
                         f"counts too (a loader without drop_last yields it).")
         if len(got) == len(kinds) and len(want) < len(kinds):
-            raise Wrong(f"{label} returns {got}, but it should be {want}: merge consecutive batches "
+            raise Wrong(f"{label} returns {got}, but it should be {want}: merge consecutive "
+                        "batches "
                         f"of the same kind into one run and count them.")
         if sum(c for _, c in got) == len(y):
             raise Wrong(f"{label} returns {got}, but it should be {want}: count batches of {bs} "
@@ -1519,13 +1553,15 @@ def check_epoch_orders(epoch_orders):
             got = call(epoch_orders, n, epochs, reshuffle, torch.Generator().manual_seed(n))
             if not isinstance(got, (list, tuple)) or len(got) != epochs:
                 size = f" of length {len(got)}" if hasattr(got, "__len__") else ""
-                raise Wrong(f"{label} should return a list of {epochs} orders, one per epoch, but it "
+                raise Wrong(f"{label} should return a list of {epochs} orders, one per epoch, "
+                            "but it "
                             f"returns {type(got).__name__}{size}.")
             orders = [torch.as_tensor(o).flatten() for o in got]
             if any(sorted(o.tolist()) != list(range(n)) for o in orders):
                 raise Wrong(f"{label}: each order must hold every index 0..{n - 1} exactly once.")
             if all(o.tolist() == list(range(n)) for o in orders):
-                raise Wrong(f"{label} returns 0..{n - 1} in order: that is not shuffled. Draw the order "
+                raise Wrong(f"{label} returns 0..{n - 1} in order: that is not shuffled. "
+                            "Draw the order "
                             f"with torch.randperm(n, generator=generator).")
             same = all(torch.equal(o, orders[0]) for o in orders)
             if reshuffle and same:
@@ -1537,14 +1573,16 @@ def check_epoch_orders(epoch_orders):
             g = torch.Generator().manual_seed(n)
             want = [torch.randperm(n, generator=g) for _ in range(epochs if reshuffle else 1)]
             if not all(torch.equal(o, want[i if reshuffle else 0]) for i, o in enumerate(orders)):
-                raise Wrong(f"{label}: two generators seeded alike must give the same orders. Draw each "
-                            f"epoch's order with torch.randperm(n, generator=generator), in epoch order "
+                raise Wrong(f"{label}: two generators seeded alike must give the same orders. "
+                            "Draw each "
+                            f"epoch's order with torch.randperm(n, generator=generator), "
+                            "in epoch order "
                             f"(shuffled once: one draw), and nothing else from the generator.")
 
 
 @exercise("09", 4, "tie_or_winner")
 def check_tie_or_winner(tie_or_winner):
-    "Exercise 09.4: 'a', 'b' or 'tie' from two settings' accuracies over seeds, the spread deciding."
+    "Exercise 09.4: 'a', 'b' or 'tie' from two settings' accuracies over seeds; spread decides."
     cases = [([0.97, 0.98, 0.975], [0.96, 0.961, 0.962], "a"),
              ([0.9779, 0.9789, 0.9784], [0.9784, 0.9794, 0.9789], "tie"),
              ([0.5, 0.5, 0.5], [0.9, 0.905, 0.91], "b"),
@@ -1558,17 +1596,20 @@ def check_tie_or_winner(tie_or_winner):
         if got == want:
             continue
         if want == "tie":
-            raise Wrong(f"{label} returns {got!r}, but the means differ by less than the seed-to-seed "
+            raise Wrong(f"{label} returns {got!r}, but the means differ by less than the "
+                        "seed-to-seed "
                         f"spread (the larger max − min of the two lists): that is a tie.")
         if got == "tie":
-            raise Wrong(f"{label} returns 'tie', but the means differ by more than the seed-to-seed "
+            raise Wrong(f"{label} returns 'tie', but the means differ by more than the "
+                        "seed-to-seed "
                         f"spread (the larger max − min of the two lists), so {want!r} wins.")
-        raise Wrong(f"{label} returns {got!r}, but {want!r} has the higher mean accuracy: higher wins.")
+        raise Wrong(f"{label} returns {got!r}, but {want!r} has the higher mean accuracy: "
+                    "higher wins.")
 
 
 @exercise("09", 5, "saved_bytes_per_sample")
 def check_saved_bytes_per_sample(saved_bytes_per_sample):
-    "Exercise 09.5: bytes autograd saves per sample for Linear/ReLU layers of `sizes`, sigmoid and mnist_loss."
+    "Exercise 09.5: bytes autograd saves a sample for Linear/ReLU `sizes`, sigmoid and mnist_loss."
     for sizes in ([784, 30, 1], [784, 1], [784, 100, 50, 1], [20, 5, 1]):
         got = _nb09_number(call(saved_bytes_per_sample, sizes), f"saved_bytes_per_sample({sizes})")
         floats = sum(sizes[:-1]) + 1
@@ -1579,18 +1620,21 @@ def check_saved_bytes_per_sample(saved_bytes_per_sample):
         hidden = sum(sizes[1:-1])
         params = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
         if got == 4 * floats:
-            raise Wrong(f"{label}: torch.where in mnist_loss keeps its condition, one bool (1 byte) "
+            raise Wrong(f"{label}: torch.where in mnist_loss keeps its condition, "
+                        "one bool (1 byte) "
                         f"per sample.")
         if got == 8 * floats + 1 or got == 8 * floats:
             raise Wrong(f"{label}: the tensors are float32, 4 bytes each.")
         if got == want + 4 * hidden:
-            raise Wrong(f"{label}: a ReLU's output is also the next Linear's input; it is one tensor, "
+            raise Wrong(f"{label}: a ReLU's output is also the next Linear's input; "
+                        "it is one tensor, "
                         f"saved once.")
         if got == want - 4 * sizes[0]:
             raise Wrong(f"{label}: the first Linear keeps its input, the batch itself ({sizes[0]} "
                         f"floats a sample), to compute its weights' gradient.")
         if got == want - 4:
-            raise Wrong(f"{label}: the sigmoid keeps its output (1 float a sample) for its backward.")
+            raise Wrong(f"{label}: the sigmoid keeps its output (1 float a sample) "
+                        "for its backward.")
         if got in (want + 4 * params, want + params):
             raise Wrong(f"{label}: the parameters do not grow with the batch; leave them out.")
         raise Wrong(f"{label}: count each Linear's input (floats), the sigmoid's output and "

@@ -1,4 +1,5 @@
-"""The course as a learner sees it: Debian's Chromium, driven by Playwright, against `./course.sh lab`.
+"""The course as a learner sees it: Debian's Chromium, driven by Playwright, against
+`./course.sh lab`.
 
 The test serves a copy of notebooks/ (the files on disk stay as they are) with `./course.sh lab`,
 opens the URL it prints, and through JupyterLab's menus runs notebook 01 and the notebook with the
@@ -45,7 +46,8 @@ def uses_the_explorer(path):
 
 def explorer_notebook(folder):
     "The first notebook in `folder` that shows the batch-size explorer, or None."
-    return next((p for p in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb")) if uses_the_explorer(p)),
+    return next((p for p in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+                if uses_the_explorer(p)),
                 None)
 
 
@@ -56,7 +58,8 @@ def free_port():
 
 
 def snapshot(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*.ipynb"))}
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*.ipynb"))}
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +76,12 @@ def lab(tmp_path_factory):
     shutil.copytree(ROOT / "notebooks", served / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     before = snapshot(ROOT / "notebooks")
-    home = {name: work / name for name in ("settings", "workspaces", "runtime", "config", "ipython")}
+    home = {name: work / name
+            for name in ("settings", "workspaces", "runtime", "config", "ipython")}
     env = {**os.environ,
            # the kernels import the repository's utils, checks and explorers; data goes to ROOT/data
-           "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+           "PYTHONPATH": os.pathsep.join([str(ROOT),
+                                          *filter(None, [os.environ.get("PYTHONPATH")])]),
            # nothing of the learner's (settings, workspaces, config) is read or written
            "JUPYTERLAB_SETTINGS_DIR": str(home["settings"]),
            "JUPYTERLAB_WORKSPACES_DIR": str(home["workspaces"]),
@@ -96,7 +101,8 @@ def lab(tmp_path_factory):
             found = URL_RE.search(log_path.read_text())
             url = found and found.group(0)
             if url is None and (proc.poll() is not None or time.time() > deadline):
-                pytest.fail("`./course.sh lab` printed no URL of notebook 01:\n" + log_path.read_text())
+                pytest.fail("`./course.sh lab` printed no URL of notebook 01:\n"
+                            + log_path.read_text())
             time.sleep(0.3)
         base, token = url.split("/lab/")[0], url.split("token=")[1]
         assert f"Serving notebooks from local directory: {served}" in log_path.read_text()
@@ -113,7 +119,8 @@ def lab(tmp_path_factory):
 
 
 def api(base, token, method, path):
-    req = urllib.request.Request(base + path, method=method, headers={"Authorization": f"token {token}"})
+    req = urllib.request.Request(base + path, method=method,
+                                 headers={"Authorization": f"token {token}"})
     with urllib.request.urlopen(req, timeout=30) as r:
         body = r.read()
         return json.loads(body) if body else None
@@ -123,7 +130,8 @@ def api(base, token, method, path):
 def browser(lab):
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=CHROMIUM_ARGS)
         try:
             yield chromium
         finally:
@@ -178,12 +186,15 @@ def run_all(page):
     page.wait_for_function("nb => ![...nb.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
                            ".some(p => /\\d/.test(p.textContent))", arg=notebook.element_handle())
     menu(page, "Run", "Run All Cells")
-    page.wait_for_function("""nb => {
-        const prompts = [...nb.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent);
-        const failed = nb.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]');
-        const busy = prompts.some(p => p.includes('*'));
-        return !busy && (failed || prompts.every(p => /\\[\\d+\\]/.test(p)));
-    }""", arg=notebook.element_handle(), timeout=RUN_TIMEOUT_MS)
+    page.wait_for_function(
+        "nb => {\n"
+        "        const prompts = [...nb.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+        ".map(p => p.textContent);\n"
+        "        const failed = nb.querySelector("
+        "'.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"]');\n"
+        "        const busy = prompts.some(p => p.includes('*'));\n"
+        "        return !busy && (failed || prompts.every(p => /\\[\\d+\\]/.test(p)));\n"
+        "    }", arg=notebook.element_handle(), timeout=RUN_TIMEOUT_MS)
     notebook.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
 
 
@@ -191,7 +202,8 @@ def assert_clean(page, name):
     "Every code cell ran, and no cell shows an error or a red stderr block."
     notebook = current_notebook(page)
     red = notebook.locator(STDERR)
-    assert red.count() == 0, f"{name}: a cell shows an error or stderr:\n" + red.first.text_content()[:2000]
+    assert red.count() == 0, (f"{name}: a cell shows an error or stderr:\n"
+                             + red.first.text_content()[:2000])
     prompts = notebook.locator(".jp-CodeCell .jp-InputPrompt").all_text_contents()  # off-screen too
     assert prompts and all(re.search(r"\[\d+\]", p) for p in prompts), f"{name}: {prompts}"
 
@@ -202,7 +214,7 @@ def src(page, selector):
 
 
 def wait_for_new_src(page, selector, old):
-    "Wait until the image `selector` finds shows something else than `old` (it may be a new element)."
+    "Wait until the image `selector` finds shows something other than `old` (maybe a new element)."
     page.wait_for_function(
         """([selector, old]) => {
             const img = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) ' + selector);
@@ -215,7 +227,8 @@ def test_course_sh_lab_opens_notebook_01_without_news_and_runs_it_cleanly(lab, p
     start = time.perf_counter()
     open_in_lab(page, url, "01_dataloader_basics.ipynb")
     # the repository's setting (jupyter/settings/overrides.json) turns the news prompt off
-    schema = api(base, token, "GET", "/lab/api/settings/@jupyterlab/apputils-extension:notification")
+    schema = api(base, token, "GET",
+                 "/lab/api/settings/@jupyterlab/apputils-extension:notification")
     assert schema["schema"]["properties"]["fetchNews"]["default"] == "false"
     run_all(page)
     assert_clean(page, "01")

@@ -1,4 +1,4 @@
-"""The checks of notebooks 03 and 04 accept the reference answers and name what is wrong in others."""
+"""The checks of notebooks 03 and 04 accept the reference answers, name what is wrong in others."""
 import torch
 
 import checks
@@ -87,7 +87,8 @@ def test_pixel_accuracy():
 
     def rmse(threes, sevens, mean3, mean7):
         d = lambda x, m: ((x - m) ** 2).mean((-1, -2)).sqrt()  # noqa: E731
-        right = (d(threes, mean3) < d(threes, mean7)).sum() + (d(sevens, mean7) < d(sevens, mean3)).sum()
+        right = ((d(threes, mean3) < d(threes, mean7)).sum()
+                 + (d(sevens, mean7) < d(sevens, mean3)).sum())
         return right.item() / 4   # a wrong count too: divides by half the images
 
     assert_wrong(check, averaged, "averaged the accuracy")
@@ -110,11 +111,15 @@ def init_params(size, std=1.0):
 def test_init_params():
     check = checks.check_init_params
     assert_passes(check, init_params)
-    assert_wrong(check, lambda size, std=1.0: torch.randn(size, requires_grad=True) * std, "not a leaf")
+    assert_wrong(check, lambda size, std=1.0: torch.randn(size, requires_grad=True) * std,
+                 "not a leaf")
     assert_wrong(check, lambda size, std=1.0: torch.randn(size) * std, "requires_grad_()")
-    assert_wrong(check, lambda size, std=1.0: (torch.rand(size) * std).requires_grad_(), "torch.rand")
-    assert_wrong(check, lambda size, std=1.0: torch.randn(size).requires_grad_(), "standard deviation")
-    assert_wrong(check, lambda size, std=1.0: torch.zeros(size).requires_grad_(), "standard deviation")
+    assert_wrong(check, lambda size, std=1.0: (torch.rand(size) * std).requires_grad_(),
+                 "torch.rand")
+    assert_wrong(check, lambda size, std=1.0: torch.randn(size).requires_grad_(),
+                 "standard deviation")
+    assert_wrong(check, lambda size, std=1.0: torch.zeros(size).requires_grad_(),
+                 "standard deviation")
 
     def seeded(size, std=1.0):
         torch.manual_seed(0)

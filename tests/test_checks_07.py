@@ -1,4 +1,4 @@
-"Each check of notebook 07 accepts the reference solution and names what is wrong in plausible mistakes."
+"Each check of notebook 07 accepts the reference solution and names what is wrong in mistakes."
 import math
 
 import pytest
@@ -35,7 +35,8 @@ def test_fp_factor_dividing_by_n():
 
 
 def test_fp_factor_upside_down_or_b_over_n():
-    rejects(checks.check_fp_factor, lambda n, b: b / n if 1 <= b <= n else 1 / 0, "at b = 1 must be 1")
+    rejects(checks.check_fp_factor, lambda n, b: b / n if 1 <= b <= n else 1 / 0,
+            "at b = 1 must be 1")
     rejects(checks.check_fp_factor, lambda n, b: (n - b + 1) / n, "at b = n must be 0")
 
 
@@ -55,9 +56,11 @@ def test_predicted_noise_reference_passes():
 
 def test_predicted_noise_mistakes():
     rejects(checks.check_predicted_noise, lambda t, n, b: t / b, "finite-population factor")
-    rejects(checks.check_predicted_noise, lambda t, n, b: math.sqrt(predicted_noise(t, n, b)), "RMS")
+    rejects(checks.check_predicted_noise, lambda t, n, b: math.sqrt(predicted_noise(t, n, b)),
+            "RMS")
     rejects(checks.check_predicted_noise, lambda t, n, b: t / b * (n - b) / n, "divide by n - 1")
-    rejects(checks.check_predicted_noise, lambda t, n, b: t * (n - b) / (n - 1), "divide by the batch size")
+    rejects(checks.check_predicted_noise, lambda t, n, b: t * (n - b) / (n - 1),
+            "divide by the batch size")
 
 
 # ---------------------------------------------------------------- 07.3 b_simple
@@ -123,10 +126,12 @@ def test_curvature_mistakes():
         return s * (1 - s) * (1 - 2 * s)
     rejects(checks.check_mnist_loss_curvature, slope, "differentiate once more")
     rejects(checks.check_mnist_loss_curvature, no_sign, "opposite sign")
-    rejects(checks.check_mnist_loss_curvature, lambda z, y: -mnist_loss_curvature(z, y), "signs are flipped")
+    rejects(checks.check_mnist_loss_curvature, lambda z, y: -mnist_loss_curvature(z, y),
+            "signs are flipped")
     rejects(checks.check_mnist_loss_curvature, lambda z, y: mnist_loss_curvature(z, y) / len(z),
             "not divided by the number")
-    rejects(checks.check_mnist_loss_curvature, lambda z, y: mnist_loss_curvature(z, y).mean(), "shape")
+    rejects(checks.check_mnist_loss_curvature, lambda z, y: mnist_loss_curvature(z, y).mean(),
+            "shape")
 
 
 # ---------------------------------------------------------------- 07.5 b_noise
@@ -175,7 +180,8 @@ def test_b_noise_mistakes():
     rejects(checks.check_b_noise, unbiased, "not n - 1")
 
 
-@pytest.mark.parametrize("check", [checks.check_fp_factor, checks.check_predicted_noise, checks.check_b_simple,
+@pytest.mark.parametrize("check", [checks.check_fp_factor, checks.check_predicted_noise,
+                                   checks.check_b_simple,
                                    checks.check_mnist_loss_curvature, checks.check_b_noise])
 def test_registered_as_notebook_07(check):
     assert check.exercise.notebook == "07" and checks.EXERCISES[check.__name__] is check.exercise

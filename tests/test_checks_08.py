@@ -98,7 +98,8 @@ def divides_by_zero(step, lr0, bs0, bs, w):
 
 def test_scaled_lr_names_each_mistake():
     assert_wrong(checks.check_scaled_lr, no_warmup, "already the scaled rate")
-    assert_wrong(checks.check_scaled_lr, warmup_from_zero, "warm-up starts at 0", "starts at base_lr")
+    assert_wrong(checks.check_scaled_lr, warmup_from_zero, "warm-up starts at 0",
+                 "starts at base_lr")
     assert_wrong(checks.check_scaled_lr, not_scaled_after, "after the warm-up the rate is scaled")
     assert_wrong(checks.check_scaled_lr, ends_early, "your warm-up ends one step early")
     assert_wrong(checks.check_scaled_lr, divides_by_zero, "ZeroDivisionError")

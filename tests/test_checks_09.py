@@ -80,7 +80,8 @@ def single_labels(y, bs):
     (per_batch, "merge consecutive batches"),
     (full_batches_only, "the last, partial batch counts too"),
     (single_labels, "count batches of"),
-    (lambda y, bs: [("3" if k == "only 3s" else k, c) for k, c in label_runs(y, bs)], "name the kinds"),
+    (lambda y, bs: [("3" if k == "only 3s" else k, c) for k, c in label_runs(y, bs)],
+     "name the kinds"),
     (lambda y, bs: {"only 3s": 2}, "list of (kind, number of batches) pairs"),
 ])
 def test_label_runs_rejects(wrong, message):
@@ -155,12 +156,14 @@ def saved_bytes_per_sample(sizes):
 def test_saved_bytes_reference_passes_and_matches_autograd():
     assert status(checks.check_saved_bytes_per_sample, saved_bytes_per_sample).passed
     for kind in (np.int64, torch.tensor, float):  # numpy's and torch's scalars are numbers too
-        assert status(checks.check_saved_bytes_per_sample, lambda s: kind(saved_bytes_per_sample(s))).passed
+        assert status(checks.check_saved_bytes_per_sample,
+                      lambda s: kind(saved_bytes_per_sample(s))).passed
     for sizes in ([784, 30, 1], [784, 100, 50, 1]):
         layers = [m for a, b in zip(sizes, sizes[1:]) for m in (nn.Linear(a, b), nn.ReLU())][:-1]
         net = nn.Sequential(*layers)
         xb, yb = torch.rand(16, sizes[0]), torch.randint(0, 2, (16, 1))
-        saved = utils.saved_for_backward(lambda: utils.mnist_loss(net(xb), yb), exclude=net.parameters())
+        saved = utils.saved_for_backward(lambda: utils.mnist_loss(net(xb), yb),
+                                         exclude=net.parameters())
         assert sum(t.nbytes for t in saved) == 16 * saved_bytes_per_sample(sizes)
 
 
@@ -170,7 +173,8 @@ def test_saved_bytes_reference_passes_and_matches_autograd():
     (lambda s: 4 * (s[0] + 2 * sum(s[1:-1]) + 1) + 1, "saved once"),
     (lambda s: 4 * (sum(s[1:-1]) + 1) + 1, "the batch itself"),
     (lambda s: 4 * sum(s[:-1]) + 1, "the sigmoid keeps its output"),
-    (lambda s: saved_bytes_per_sample(s) + 4 * sum(a * b + b for a, b in zip(s, s[1:])), "parameters"),
+    (lambda s: saved_bytes_per_sample(s) + 4 * sum(a * b + b for a, b in zip(s, s[1:])),
+     "parameters"),
     (lambda s: str(saved_bytes_per_sample(s)), "should be a number"),
 ])
 def test_saved_bytes_rejects(wrong, message):

@@ -47,7 +47,8 @@ def test_effective_lr_forgets_accumulation():
 
 def test_effective_lr_square_root_scaling():
     assert_wrong(checks.check_effective_lr,
-                 lambda lr, bs, b, k, acc=1: lr * math.sqrt(b * k * acc / bs), "square-root scaling")
+                 lambda lr, bs, b, k, acc=1: lr * math.sqrt(b * k * acc / bs),
+                 "square-root scaling")
 
 
 def test_effective_lr_inverted():

@@ -1,4 +1,4 @@
-"""The Colab badge and setup cell: one URL, stamped everywhere; the cell works on 'Colab', inert elsewhere."""
+"""The Colab badge and setup cell: one URL, stamped everywhere; runs on 'Colab', inert elsewhere."""
 import os
 import subprocess
 import sys
@@ -20,7 +20,8 @@ def setup_cell(path):
 
 def run_cell(source, cwd, fake_colab, repo_url=None):
     "Run a cell's code in a fresh Python in `cwd`, optionally pretending to be Colab."
-    prelude = "import sys, types\nsys.modules['google.colab'] = types.ModuleType('google.colab')\n" if fake_colab else ""
+    prelude = ("import sys, types\nsys.modules['google.colab'] = types.ModuleType('google.colab')\n"
+               if fake_colab else "")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     if repo_url:
         env["COURSE_REPO_URL"] = repo_url
@@ -54,5 +55,6 @@ def test_setup_cell_fetches_utils_on_colab(tmp_path):
     for module in ("utils.py", "checks.py", "explorers.py"):
         assert (workdir / module).read_text() == (clone / module).read_text()
     assert result.stdout.strip() == str(workdir)  # `import utils` found the fetched copy
-    left = sorted(p.name for p in workdir.iterdir() if p.name != "__pycache__")  # the import's bytecode
+    # __pycache__ holds the import's bytecode
+    left = sorted(p.name for p in workdir.iterdir() if p.name != "__pycache__")
     assert left == ["checks.py", "explorers.py", "utils.py"]  # the clone was cleaned up

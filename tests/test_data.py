@@ -10,7 +10,8 @@ import utils
 
 SHARED_TGZ = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist_sample.tgz"
 ARCHIVE = Path(os.environ.get(utils.ARCHIVE_ENV, SHARED_TGZ))
-needs_archive = pytest.mark.skipif(not ARCHIVE.is_file(), reason=f"no local MNIST archive at {ARCHIVE}")
+needs_archive = pytest.mark.skipif(not ARCHIVE.is_file(),
+                                  reason=f"no local MNIST archive at {ARCHIVE}")
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
-"""The data-parallel helpers of utils.py (notebook 10): processes that really all-reduce, failures that
-come back as tracebacks instead of hangs, clear errors on bad input, no process left behind, the
-DDP = one-process equality, and the `torchrun` command the notebook shows.
+"""The data-parallel helpers of utils.py (notebook 10): processes that really all-reduce,
+failures that come back as tracebacks instead of hangs, clear errors on bad input, no process
+left behind, the DDP = one-process equality, and the `torchrun` command the notebook shows.
 
 The functions the spawned processes run must be importable by name, so they live at the top of this
 module (`launch` refuses a function defined in a notebook or a lambda)."""
@@ -60,7 +60,7 @@ def die_on_rank_1(pid_dir):
 # ---------------------------------------------------------------- no process is left behind
 
 def worker_processes():
-    "This process's descendants, except multiprocessing's resource tracker (one per parent, by design)."
+    "This process's descendants, except multiprocessing's resource tracker (one per parent)."
     return {p.pid for p in psutil.Process().children(recursive=True)
             if "resource_tracker" not in " ".join(p.cmdline())}
 
@@ -89,7 +89,8 @@ def test_two_ranks_really_all_reduce_in_a_group_that_is_gone_after(capfd):
     assert [r["in_a_group"] for r in results] == [True, True]
     assert not dist.is_initialized()  # the caller never joins the group
     pids = [r["pid"] for r in results]
-    assert len(set(pids)) == 2 and os.getpid() not in pids  # two processes, neither of them this one
+    # two processes, neither of them this one
+    assert len(set(pids)) == 2 and os.getpid() not in pids
     assert not any(alive(p) for p in pids)
     out, err = capfd.readouterr()
     assert "worker" not in out + err  # what the workers printed went to their logs
@@ -109,7 +110,8 @@ def test_a_crashed_worker_surfaces_its_traceback_instead_of_hanging(tmp_path):
 
 
 def test_a_worker_killed_by_a_signal_is_named_with_its_last_output(tmp_path):
-    with pytest.raises(RuntimeError, match="rank 1 of 2 failed; it stopped \\(signal SIGKILL\\)") as e:
+    with pytest.raises(RuntimeError,
+                       match="rank 1 of 2 failed; it stopped \\(signal SIGKILL\\)") as e:
         launch(die_on_rank_1, str(tmp_path), world_size=2)
     assert "rank 1's last words" in str(e.value)
     assert not any(alive(int(p.read_text())) for p in tmp_path.glob("*.pid"))
@@ -164,7 +166,8 @@ def test_a_port_that_is_no_port(port):
 @pytest.mark.skipif(torch.cuda.device_count() >= 2, reason="this machine can run nccl")
 def test_nccl_without_enough_gpus_says_so():
     with pytest.raises(RuntimeError, match=f"'nccl' needs one CUDA GPU per process: 2 processes, "
-                                           f"{torch.cuda.device_count()} GPUs here. Use backend='gloo'"):
+                                           f"{torch.cuda.device_count()} GPUs here. "
+                                           "Use backend='gloo'"):
         launch(sum_of_ranks_plus_one, world_size=2, backend="nccl")
 
 
@@ -226,7 +229,8 @@ def test_ddp_equals_one_process_on_the_union_of_the_ranks_batches():
         epoch1, epoch2 = torch.cat(r["idx"][:10]), torch.cat(r["idx"][10:])
         assert not torch.equal(epoch1[:32], epoch2)
     batches = [torch.cat(b) for b in zip(*(r["idx"] for r in ranks))]
-    assert sorted(torch.cat(batches[:10]).tolist()) == list(range(300))  # the ranks partition epoch 1
+    # the ranks partition epoch 1
+    assert sorted(torch.cat(batches[:10]).tolist()) == list(range(300))
     single = make_linear(0)
     calc_grad(x[batches[0]], y[batches[0]], single)
     first_grad = flat(p.grad for p in single.parameters())
@@ -244,7 +248,7 @@ def test_ddp_equals_one_process_on_the_union_of_the_ranks_batches():
         assert all(0 < t < 10 for t in r["times"].values())
 
 
-# ---------------------------------------------------------------- the torchrun command of the notebook
+# -------------------------------------------------------- the torchrun command of the notebook
 
 def torchrun_commands():
     "The `torchrun` lines of the notebook's bash blocks for CPU processes (the others need GPUs)."
@@ -262,8 +266,8 @@ def test_the_notebooks_torchrun_command_runs_and_matches_one_process():
     utils.mnist_sample_path()  # the data, once, before the processes start
     bin_dir = Path(sys.executable).parent  # where this environment's torchrun is
     env = dict(os.environ, PYTHONPATH=str(ROOT), PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    run = subprocess.run(shlex.split(commands[0]), cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=600)
+    run = subprocess.run(shlex.split(commands[0]), cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     match = re.search(r"2 processes \(gloo\), 20 steps of 2x64 = 128 items: largest weight "
                       r"difference from one process on the same batches (\S+)", run.stdout)
@@ -271,7 +275,8 @@ def test_the_notebooks_torchrun_command_runs_and_matches_one_process():
     assert float(match.group(1)) < 1e-5
     nb = json.loads(NOTEBOOK.read_text())
     printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
-    in_notebook = re.search(r"DDP vs one process, batch 128: largest weight difference (\S+)", printed)
+    in_notebook = re.search(r"DDP vs one process, batch 128: largest weight difference (\S+)",
+                            printed)
     assert match.group(1) == in_notebook.group(1)  # the same run as the notebook's launch
 
 
@@ -307,7 +312,8 @@ def test_no_process_is_left_after_a_failed_or_interrupted_cell():
             msg = kc.get_shell_msg(timeout=120)
             if msg["msg_type"] == "execute_reply":
                 break
-        assert msg["content"]["status"] == "error" and msg["content"]["ename"] == "KeyboardInterrupt"
+        assert (msg["content"]["status"] == "error"
+                and msg["content"]["ename"] == "KeyboardInterrupt")
         assert kernel_children(km) == set()
     finally:
         kc.stop_channels()

@@ -3,7 +3,7 @@ import random
 
 import numpy as np
 import torch
-from fastai.data.load import DataLoader  # imported up front: importing fastai draws from Python's random
+from fastai.data.load import DataLoader  # imported first: importing fastai draws from random
 
 import utils
 
@@ -11,7 +11,8 @@ import utils
 def draws():
     return (random.random(), np.random.rand(), torch.rand(1).item(),
             [b.tolist() for b in DataLoader(range(20), batch_size=6, shuffle=True)],
-            [b.tolist() for b in torch.utils.data.DataLoader(range(20), batch_size=6, shuffle=True)])
+            [b.tolist()
+             for b in torch.utils.data.DataLoader(range(20), batch_size=6, shuffle=True)])
 
 
 def test_set_seed_makes_python_numpy_torch_and_both_loaders_repeat():

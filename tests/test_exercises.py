@@ -1,4 +1,4 @@
-"""The exercise machinery: learner notebooks agree with their solutions, stubs never pass, progress() reports."""
+"""The exercise machinery: learner notebooks match their solutions, stubs never pass, progress()."""
 import sys
 from pathlib import Path
 
@@ -25,7 +25,8 @@ def test_learner_exercises_are_generated_from_the_solutions(sol, learner):
     start, end = exercises.section(nb, learner)
     expected = exercises.learner_cells(nbformat.read(sol, as_version=4), sol)
     assert exercises.signature(nb.cells[start:end]) == exercises.signature(expected), (
-        f"{learner.name} is out of date with solutions/{sol.name}: run tools/exercises.py, re-execute it")
+        f"{learner.name} is out of date with solutions/{sol.name}: "
+        "run tools/exercises.py, re-execute it")
 
 
 @pytest.mark.parametrize("sol,learner", PAIRS, ids=lambda p: p.name if isinstance(p, Path) else "")
@@ -33,7 +34,8 @@ def test_every_check_of_a_notebook_is_used_in_it_and_every_exercise_has_a_check(
     number = learner.name[:2]
     registered = {name for name, ex in checks.EXERCISES.items() if ex.notebook == number}
     assert 3 <= len(registered) <= 6, f"notebook {number} has {len(registered)} exercises"
-    source = "\n".join(c.source for c in nbformat.read(learner, as_version=4).cells if c.cell_type == "code")
+    source = "\n".join(c.source for c in nbformat.read(learner, as_version=4).cells
+                       if c.cell_type == "code")
     for name in registered:
         assert f"{name}(" in source, f"{learner.name} never calls {name}"
     cells = checks.exercise_cells(learner)
@@ -45,7 +47,8 @@ def test_every_check_of_a_notebook_is_used_in_it_and_every_exercise_has_a_check(
 
 def test_stub_marker_becomes_not_implemented_with_its_indentation():
     src = "def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION\n"
-    assert exercises.stub(src) == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+    assert exercises.stub(src) == ("def f(x):\n    # YOUR CODE HERE\n"
+                                  "    raise NotImplementedError()\n")
 
 
 STUBS = {

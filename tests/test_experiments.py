@@ -1,4 +1,4 @@
-"Tests for the batch-size experiment helpers of notebooks 07-09: model, accuracy, steps, gradients, Hessian."
+"Tests for the batch-size experiment helpers of notebooks 07-09: model, accuracy, steps, Hessian."
 import pytest
 import torch
 from torch.func import functional_call, grad, hessian, vmap
@@ -18,7 +18,8 @@ def test_make_linear_repeats_and_leaves_the_global_rng_alone():
     torch.manual_seed(1)
     a, b = utils.make_linear(), utils.make_linear()
     assert torch.equal(torch.rand(1), before)
-    assert torch.equal(a.weight, b.weight) and not torch.equal(a.weight, utils.make_linear(seed=1).weight)
+    assert (torch.equal(a.weight, b.weight)
+            and not torch.equal(a.weight, utils.make_linear(seed=1).weight))
     torch.manual_seed(42)
     assert torch.equal(a.weight, torch.nn.Linear(28 * 28, 1).weight)  # the book's set_seed(42) init
 
@@ -50,7 +51,8 @@ def autograd_parts(model, x, y):
         return utils.mnist_loss(functional_call(model, p, (xi[None],)), yi[None])
     g = vmap(grad(one), in_dims=(None, 0, 0))(params, x, y)
     h = hessian(lambda p: utils.mnist_loss(functional_call(model, p, (x,)), y))(params)
-    w, wb, bb = h["weight"]["weight"].reshape(784, 784), h["weight"]["bias"].reshape(784, 1), h["bias"]["bias"]
+    w, wb, bb = (h["weight"]["weight"].reshape(784, 784), h["weight"]["bias"].reshape(784, 1),
+                 h["bias"]["bias"])
     H = torch.cat([torch.cat([w, wb], 1), torch.cat([wb.T, bb.reshape(1, 1)], 1)])
     return torch.cat([g["weight"].flatten(1), g["bias"]], 1).double(), H.double()
 

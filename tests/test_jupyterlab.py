@@ -1,4 +1,4 @@
-"""JupyterLab, for real: start it headless on loopback, list the course, run a kernel that imports utils."""
+"""JupyterLab, for real: start it headless on loopback, list the course, run a kernel with utils."""
 import json
 import secrets
 import socket
@@ -27,10 +27,12 @@ def server(tmp_path_factory):
     runtime = tmp_path_factory.mktemp("jupyter-runtime")
     log = open(runtime / "server.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={ROOT}", "--LabApp.news_url=", "--LabApp.collaborative=False"],
-        stdout=log, stderr=subprocess.STDOUT, env={**__import__("os").environ, "JUPYTER_RUNTIME_DIR": str(runtime)})
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
+         "--LabApp.news_url=", "--LabApp.collaborative=False"],
+        stdout=log, stderr=subprocess.STDOUT,
+        env={**__import__("os").environ, "JUPYTER_RUNTIME_DIR": str(runtime)})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 90
@@ -40,7 +42,8 @@ def server(tmp_path_factory):
                 break
             except OSError:
                 if proc.poll() is not None or time.time() > deadline:
-                    pytest.fail("JupyterLab did not start:\n" + (runtime / "server.log").read_text())
+                    pytest.fail("JupyterLab did not start:\n"
+                                + (runtime / "server.log").read_text())
                 time.sleep(0.5)
         yield base, token
     finally:
@@ -53,8 +56,10 @@ def server(tmp_path_factory):
 
 
 def api(base, token, method, path, body=None):
-    req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+    req = urllib.request.Request(base + path, method=method,
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Authorization": f"token {token}",
+                                          "Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=30) as r:
         text = r.read()
         return json.loads(text) if text else None
@@ -86,7 +91,8 @@ def execute(ws_url, code, timeout=120):
             "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
                        "session": uuid.uuid4().hex, "version": "5.3"},
             "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
+            "content": {"code": code, "silent": False, "store_history": False,
+                        "user_expressions": {},
                         "allow_stdin": False, "stop_on_error": True}}))
         out, status = [], None
         while status is None:
@@ -115,7 +121,8 @@ def test_a_kernel_starts_and_imports_the_course_modules(server):
         assert status == "ok", out
         prefix, *files = out.split()
         # a notebook in notebooks/ imports the repository's modules (pyproject.toml's py-modules)
-        assert [Path(f) for f in files] == [ROOT / f"{m}.py" for m in ("utils", "checks", "explorers")]
+        assert [Path(f) for f in files] == [ROOT / f"{m}.py"
+                                            for m in ("utils", "checks", "explorers")]
         assert Path(prefix) == Path(sys.prefix)  # the kernel runs in this environment
     finally:
         api(base, token, "DELETE", f"/api/kernels/{kernel['id']}")

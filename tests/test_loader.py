@@ -1,4 +1,4 @@
-"""utils.TensorLoader: the same batches as torch's DataLoader, its length, its order and its bad arguments."""
+"""utils.TensorLoader: the same batches as torch's DataLoader, its length, order, bad arguments."""
 import math
 
 import numpy as np
@@ -30,7 +30,8 @@ def test_same_batches_as_torch(n, bs, drop_last):
     for seed in (0, 42, 2024):
         g_ours, g_torch = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
         ours = TensorLoader(x, y, bs, shuffle=True, drop_last=drop_last, generator=g_ours)
-        theirs = DataLoader(TensorDataset(x, y), batch_size=bs, shuffle=True, drop_last=drop_last, generator=g_torch)
+        theirs = DataLoader(TensorDataset(x, y), batch_size=bs, shuffle=True, drop_last=drop_last,
+                            generator=g_torch)
         for _ in range(3):
             assert_same_batches(ours, theirs)
             # both used their generator identically, so the next epoch starts from the same state
@@ -79,7 +80,8 @@ def test_a_partial_epoch_leaves_the_generator_as_torch_does():
 def test_len_is_ceil_or_floor(n, bs):
     x, y = data(n)
     assert len(TensorLoader(x, y, bs)) == math.ceil(n / bs) == len(list(TensorLoader(x, y, bs)))
-    assert len(TensorLoader(x, y, bs, drop_last=True)) == n // bs == len(list(TensorLoader(x, y, bs, drop_last=True)))
+    assert (len(TensorLoader(x, y, bs, drop_last=True)) == n // bs
+            == len(list(TensorLoader(x, y, bs, drop_last=True))))
 
 
 def test_no_shuffle_is_sequential():

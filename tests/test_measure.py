@@ -1,4 +1,4 @@
-"Tests for the measurement helpers: the CUDA-aware timer, the gradient-noise estimators and noise scales, the OOM sweep."
+"Tests of the measurement helpers: CUDA-aware timer, gradient-noise estimators, noise scales, OOM."
 import itertools
 import math
 
@@ -60,7 +60,7 @@ def test_time_it_does_not_synchronise_without_a_gpu(monkeypatch):
 # ---------------------------------------------------------------- gradient noise
 
 def enumerate_noise(g, b):
-    "E|batch mean − full mean|² over ALL C(N, b) equally likely batches: the definition, by brute force."
+    "E|batch mean − full mean|² over ALL C(N, b) equally likely batches, by brute force."
     full = g.mean(0)
     d = [(g[list(s)].mean(0) - full).pow(2).sum() for s in itertools.combinations(range(len(g)), b)]
     return torch.stack(d).mean().item()
@@ -69,12 +69,14 @@ def enumerate_noise(g, b):
 @pytest.fixture
 def tiny():
     torch.manual_seed(0)
-    return torch.randn(7, 2, 3, dtype=torch.float64) * torch.tensor([1.0, 3.0, 0.5], dtype=torch.float64)
+    return (torch.randn(7, 2, 3, dtype=torch.float64)
+            * torch.tensor([1.0, 3.0, 0.5], dtype=torch.float64))
 
 
 @pytest.mark.parametrize("b", range(1, 8))
 def test_grad_noise_equals_enumeration_of_all_subsets(tiny, b):
-    assert utils.grad_noise(tiny, b) == pytest.approx(enumerate_noise(tiny.flatten(1), b), rel=1e-12)
+    assert utils.grad_noise(tiny, b) == pytest.approx(enumerate_noise(tiny.flatten(1), b),
+                                                  rel=1e-12)
 
 
 def test_grad_noise_endpoints(tiny):
@@ -98,7 +100,7 @@ def test_grad_noise_mc_agrees_with_exact():
         exact = utils.grad_noise(g, b)
         mc = utils.grad_noise_mc(g, b, draws=4000, generator=torch.Generator().manual_seed(b))
         assert mc == pytest.approx(exact, rel=0.05)
-    # and it is the without-replacement value: with replacement would be tr(Σ)/B, 4x larger at B=150
+    # and it is the without-replacement value: with replacement, tr(Σ)/B, 4x larger at B=150
     assert utils.grad_noise(g, 150) < 0.3 * utils.grad_noise(g, 1) / 150
 
 
@@ -120,18 +122,21 @@ def test_grad_noise_draws_are_the_monte_carlo_samples():
     d = utils.grad_noise_draws(g, 6, draws=25, generator=torch.Generator().manual_seed(5))
     assert d.shape == (25,) and d.dtype == torch.float64 and (d >= 0).all()
     mc = utils.grad_noise_mc(g, 6, draws=25, generator=torch.Generator().manual_seed(5))
-    assert mc == pytest.approx(d.mean().item(), rel=1e-12)  # the same batches, the same generator draws
+    # the same batches, the same generator draws
+    assert mc == pytest.approx(d.mean().item(), rel=1e-12)
     # the first draw by hand: the first 6 of a permutation drawn from the same generator
     first = torch.randperm(30, generator=torch.Generator().manual_seed(5))[:6]
     assert d[0].item() == pytest.approx((g[first].mean(0) - g.mean(0)).pow(2).sum().item())
 
 
-@pytest.mark.parametrize("b", [1, 3, 40, 64])  # gathered rows (small b) and the matrix product (large b)
+# gathered rows (small b) and the matrix product (large b)
+@pytest.mark.parametrize("b", [1, 3, 40, 64])
 def test_grad_noise_draws_is_the_same_computation_for_small_and_large_batches(b):
     g = torch.randn(64, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
     d = utils.grad_noise_draws(g, b, draws=10, generator=torch.Generator().manual_seed(6))
     gen = torch.Generator().manual_seed(6)
-    by_hand = [(g[torch.randperm(64, generator=gen)[:b]].mean(0) - g.mean(0)).pow(2).sum() for _ in range(10)]
+    by_hand = [(g[torch.randperm(64, generator=gen)[:b]].mean(0) - g.mean(0)).pow(2).sum()
+               for _ in range(10)]
     assert torch.allclose(d, torch.stack(by_hand), rtol=1e-10, atol=1e-15)
 
 
@@ -150,7 +155,8 @@ def covariance_parts(g):
 
 def test_noise_scales_match_their_definitions():
     gen = torch.Generator().manual_seed(0)
-    g = torch.randn(50, 5, dtype=torch.float64, generator=gen) + torch.tensor([1.0, 0, 0, 0, 2.0]).double()
+    g = (torch.randn(50, 5, dtype=torch.float64, generator=gen)
+         + torch.tensor([1.0, 0, 0, 0, 2.0]).double())
     a = torch.randn(5, 5, dtype=torch.float64, generator=gen)
     h = a @ a.T + torch.eye(5, dtype=torch.float64)  # positive definite
     mean, sigma = covariance_parts(g)
@@ -161,7 +167,7 @@ def test_noise_scales_match_their_definitions():
 
 
 def test_noise_scales_are_equal_when_the_hessian_is_a_multiple_of_the_identity():
-    g = torch.randn(20, 3, 2, generator=torch.Generator().manual_seed(1))  # flattened to 6 components
+    g = torch.randn(20, 3, 2, generator=torch.Generator().manual_seed(1))  # 6 components flat
     b_simple, b_noise = utils.noise_scales(g, 3.5 * torch.eye(6))
     assert b_noise == pytest.approx(b_simple, rel=1e-12)
 
@@ -170,7 +176,8 @@ def test_b_noise_weights_directions_by_their_curvature():
     # G along e1, all the noise along e2: with curvature only along e2, B_noise grows with it
     g = torch.tensor([[1.0, 1.0], [1.0, -1.0]])  # G = (1, 0), Σ = diag(0, 1)
     assert utils.noise_scales(g, torch.diag(torch.tensor([1.0, 1.0]))) == pytest.approx((1.0, 1.0))
-    assert utils.noise_scales(g, torch.diag(torch.tensor([1.0, 10.0]))) == pytest.approx((1.0, 10.0))
+    assert (utils.noise_scales(g, torch.diag(torch.tensor([1.0, 10.0])))
+            == pytest.approx((1.0, 10.0)))
     assert utils.noise_scales(g, torch.diag(torch.tensor([4.0, 1.0]))) == pytest.approx((1.0, 0.25))
 
 
@@ -229,7 +236,8 @@ def test_sweep_without_failure():
 
 @pytest.mark.parametrize("msg", ["CUDA out of memory. Tried to allocate 2.00 GiB",
                                  "MPS backend out of memory",
-                                 "[enforce fail at alloc_cpu.cpp:114] DefaultCPUAllocator: can't allocate memory"])
+                                 "[enforce fail at alloc_cpu.cpp:114] "
+                                 "DefaultCPUAllocator: can't allocate memory"])
 def test_sweep_catches_runtime_errors_that_say_out_of_memory(msg):
     assert utils.sweep_until_oom(fake_run(1, RuntimeError(msg)), [1, 2]) == ({1: 10}, 2)
 

@@ -1,4 +1,4 @@
-"""What every notebook promises a learner: numbering, titles, sections, answers, honest prose, clean code."""
+"""What each notebook promises: numbering, titles, sections, answers, honest prose, clean code."""
 import ast
 import importlib
 import json
@@ -84,8 +84,10 @@ def test_prose_quotes_only_numbers_the_notebook_prints(path):
 def test_the_prose_check_catches_a_stale_number():
     nb = {"cells": [
         {"cell_type": "markdown", "source": "Accuracy is 0.9673 after 784 steps; the book says "
-                                            "<q>0.9696</q> (Goyal et al. (2017)), `bs=256`.\n> 0.1234"},
-        {"cell_type": "code", "source": "", "outputs": [{"output_type": "stream", "text": "0.9672\n784"}]},
+                                            "<q>0.9696</q> (Goyal et al. (2017)), `bs=256`.\n"
+                                            "> 0.1234"},
+        {"cell_type": "code", "source": "",
+         "outputs": [{"output_type": "stream", "text": "0.9672\n784"}]},
     ]}
     assert prose_numbers.unbacked(nb) == [(0, "0.9673")]
     nb["cells"][1]["outputs"][0]["text"] = "acc 0.9673, steps 784"
@@ -114,7 +116,8 @@ def rebound_names(sources):
                 if node.module in ("utils", "checks") and "*" not in names:
                     ours.update({n: node.module for n in names})
                 elif names == ["*"] and node.module not in ("utils", "checks"):
-                    problems += [(n, ours[n], node.module) for n in sorted(star_names(node.module) & ours.keys())]
+                    problems += [(n, ours[n], node.module)
+                                 for n in sorted(star_names(node.module) & ours.keys())]
     return problems
 
 
@@ -135,7 +138,8 @@ def test_code_and_printed_lines_fit_in_100_characters_and_markers_are_tags(path)
     for i, cell in enumerate(load(path)["cells"]):
         if cell["cell_type"] != "code":
             continue
-        assert "NBVAL_" not in src(cell), f"cell {i}: use the nbval-ignore-output tag, not a comment"
+        assert "NBVAL_" not in src(cell), (f"cell {i}: use the nbval-ignore-output tag, "
+                                           "not a comment")
         long = [line for line in src(cell).splitlines() if len(line) > 100]
         assert not long, f"cell {i}: code line over 100 characters: {long[0][:60]}…"
         for out in cell.get("outputs", []):

@@ -1,4 +1,4 @@
-"""The project's own promises: one source of versions, the README's commands, CI runs exactly the test command."""
+"""The project's own promises: one source of versions, the README's commands, CI runs the tests."""
 import re
 from importlib.metadata import version
 from pathlib import Path
@@ -12,9 +12,11 @@ def pins():
 
 
 def test_every_requirement_is_pinned_and_installed_at_that_version():
-    assert {"torch", "torchvision", "fastai", "jupyterlab", "nbval", "matplotlib", "pytest"} <= set(pins())
+    assert ({"torch", "torchvision", "fastai", "jupyterlab", "nbval", "matplotlib", "pytest"}
+            <= set(pins()))
     for name, pinned in pins().items():
-        assert version(name) == pinned, f"{name}: installed {version(name)}, requirements.txt pins {pinned}"
+        assert version(name) == pinned, (f"{name}: installed {version(name)}, "
+                                        f"requirements.txt pins {pinned}")
 
 
 def test_environment_yml_installs_requirements_txt_and_writes_no_version():
@@ -27,7 +29,8 @@ def test_environment_yml_installs_requirements_txt_and_writes_no_version():
 
 CHROMIUM_INSTALL = [  # the one other thing CI does: install Debian's Chromium for the browser test
     'if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ]; then',
-    "  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null",
+    "  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"
+    " >/dev/null",
     "fi",
 ]
 
@@ -35,7 +38,8 @@ CHROMIUM_INSTALL = [  # the one other thing CI does: install Debian's Chromium f
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert "./course.sh lab" in readme and "./course.sh test" in readme
-    ci = [l for l in (ROOT / ".ci" / "run").read_text().splitlines() if l and not l.startswith(("#", "set ", "cd ", "export "))]
+    ci = [l for l in (ROOT / ".ci" / "run").read_text().splitlines()
+          if l and not l.startswith(("#", "set ", "cd ", "export "))]
     assert ci == CHROMIUM_INSTALL + ["./course.sh test"]
 
 

@@ -1,4 +1,4 @@
-"Tests for notebook 09's helpers: throughput over whole epochs, and what autograd saves for backward."
+"Tests for notebook 09's helpers: throughput over whole epochs, what autograd saves for backward."
 import pytest
 import torch
 from torch import nn
@@ -34,7 +34,8 @@ def test_epoch_throughput_trains_the_callers_model_one_epoch_per_call(data):
     x, y = data
     model, ref = utils.make_linear(), utils.make_linear()
     dl = utils.TensorLoader(x, y, batch_size=16)
-    utils.epoch_throughput(model, dl, utils.BasicOptim(model.parameters(), 1.0), warmup=1, repeats=2)
+    utils.epoch_throughput(model, dl, utils.BasicOptim(model.parameters(), 1.0),
+                           warmup=1, repeats=2)
     opt = utils.BasicOptim(ref.parameters(), 1.0)
     for _ in range(3):  # 1 warm-up + 2 timed epochs
         utils.train_epoch(ref, dl, opt)
@@ -52,7 +53,8 @@ def test_epoch_throughput_moves_batches_to_the_device(data):
 
     dl = [(x[:8].as_subclass(Spy), y[:8].as_subclass(Spy))]
     model = utils.make_linear()
-    rate = utils.epoch_throughput(model, dl, utils.BasicOptim(model.parameters(), 1.0), device="cpu",
+    rate = utils.epoch_throughput(model, dl, utils.BasicOptim(model.parameters(), 1.0),
+                                  device="cpu",
                                   warmup=0, repeats=1)
     assert rate > 0 and moved == [("cpu",), ("cpu",)]
 
@@ -83,9 +85,11 @@ def test_saved_bytes_follow_the_layer_shapes(sizes):
     per_sample = []
     for bs in (4, 12):
         xb, yb = torch.rand(bs, sizes[0]), torch.randint(0, 2, (bs, 1))
-        saved = utils.saved_for_backward(lambda: utils.mnist_loss(model(xb), yb), exclude=model.parameters())
+        saved = utils.saved_for_backward(lambda: utils.mnist_loss(model(xb), yb),
+                                         exclude=model.parameters())
         per_sample.append(sum(t.nbytes for t in saved))
-        assert any(t.data_ptr() == xb.data_ptr() for t in saved)  # the first Linear keeps the batch itself
+        # the first Linear keeps the batch itself
+        assert any(t.data_ptr() == xb.data_ptr() for t in saved)
     # each Linear keeps its input (a ReLU's output is also what the ReLU keeps: once), the sigmoid
     # its output, torch.where its boolean condition; the parameters are left out
     expected = 4 * (sum(sizes[:-1]) + 1) + 1
@@ -99,6 +103,7 @@ def test_saved_for_backward_counts_a_shared_tensor_once_and_excludes_what_it_is_
     assert {t.data_ptr() for t in both} == {x.data_ptr(), w.data_ptr()}
     only_x = utils.saved_for_backward(lambda: (x * w).sum(), exclude=[w])
     assert [t.data_ptr() for t in only_x] == [x.data_ptr()]
-    square = utils.saved_for_backward(lambda: (x * x).sum())  # x saved twice by autograd: listed once
+    square = utils.saved_for_backward(lambda: (x * x).sum())  # x saved twice: listed once
     assert [t.data_ptr() for t in square] == [x.data_ptr()]
-    assert utils.saved_for_backward(lambda: (x.detach() * 2).sum()) == []  # nothing needs a gradient
+    # nothing needs a gradient
+    assert utils.saved_for_backward(lambda: (x.detach() * 2).sum()) == []

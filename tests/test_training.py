@@ -1,5 +1,6 @@
 """Unit tests of the model, loss and training helpers in utils.py (notebooks 03-05), and of the
-MNIST loaders on the real sample (set MNIST_SAMPLE_TGZ to a local mnist_sample.tgz to run offline)."""
+MNIST loaders on the real sample (set MNIST_SAMPLE_TGZ to a local mnist_sample.tgz to run
+offline)."""
 import math
 import os
 
@@ -59,8 +60,10 @@ def test_mnist_loss_matches_its_formula():
 
 def test_mnist_loss_reproduces_the_books_toy_example():
     trgts = torch.tensor([1, 0, 1])
-    assert mnist_loss(logit(torch.tensor([0.9, 0.4, 0.2])), trgts).item() == pytest.approx(0.4333, abs=1e-4)
-    assert mnist_loss(logit(torch.tensor([0.9, 0.4, 0.8])), trgts).item() == pytest.approx(0.2333, abs=1e-4)
+    assert (mnist_loss(logit(torch.tensor([0.9, 0.4, 0.2])), trgts).item()
+            == pytest.approx(0.4333, abs=1e-4))
+    assert (mnist_loss(logit(torch.tensor([0.9, 0.4, 0.8])), trgts).item()
+            == pytest.approx(0.2333, abs=1e-4))
 
 
 def test_mnist_loss_falls_as_a_prediction_improves_and_has_a_gradient():
@@ -146,7 +149,7 @@ def test_basic_optim_zero_grad_clears_every_gradient_and_takes_a_generator():
     assert all(not torch.equal(p, q) for p, q in zip(lin.parameters(), before))
 
 
-# ---------------------------------------------------------------- train_epoch, validate_epoch, train_model
+# ---------------------------------------------------- train_epoch, validate_epoch, train_model
 
 class CountingOptim(BasicOptim):
     def __init__(self, params, lr):
@@ -220,8 +223,10 @@ def test_train_model_is_reproducible_with_a_seed():
     for _ in range(2):
         torch.manual_seed(10)
         lin = nn.Linear(2, 1)
-        dl = TensorLoader(x, y, batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(11))
-        runs.append(train_model(lin, dl, TensorLoader(x, y, batch_size=8), BasicOptim(lin.parameters(), 0.1), 3))
+        dl = TensorLoader(x, y, batch_size=8, shuffle=True,
+                          generator=torch.Generator().manual_seed(11))
+        runs.append(train_model(lin, dl, TensorLoader(x, y, batch_size=8),
+                                BasicOptim(lin.parameters(), 0.1), 3))
     assert runs[0] == runs[1]
 
 
@@ -229,7 +234,8 @@ def test_train_model_is_reproducible_with_a_seed():
 
 @pytest.fixture(scope="module")
 def mnist_path():
-    if not utils._is_mnist_sample(utils.DATA_DIR / "mnist_sample") and not os.environ.get(utils.ARCHIVE_ENV):
+    if (not utils._is_mnist_sample(utils.DATA_DIR / "mnist_sample")
+            and not os.environ.get(utils.ARCHIVE_ENV)):
         pytest.skip(f"no MNIST sample here and {utils.ARCHIVE_ENV} unset: tests do not download")
     return utils.mnist_sample_path()
 
@@ -256,7 +262,8 @@ def test_mnist_tensors_labels_are_1_for_the_3s_then_0_for_the_7s(tensors):
 def test_load_digits_gives_the_books_pixel_similarity_baseline(mnist_path):
     mean3 = utils.load_digits(mnist_path / "train" / "3").mean(0)
     mean7 = utils.load_digits(mnist_path / "train" / "7").mean(0)
-    v3, v7 = utils.load_digits(mnist_path / "valid" / "3"), utils.load_digits(mnist_path / "valid" / "7")
+    v3, v7 = (utils.load_digits(mnist_path / "valid" / "3"),
+              utils.load_digits(mnist_path / "valid" / "7"))
     assert v3.shape == (1010, 28, 28) and v7.shape == (1028, 28, 28)
 
     def is_3(x):

@@ -15,7 +15,8 @@ def code(source, tags=None):
 
 
 NB = {"cells": [
-    {"cell_type": "markdown", "source": "# nbval-ignore-output in prose is not a tag", "metadata": {}},
+    {"cell_type": "markdown", "source": "# nbval-ignore-output in prose is not a tag",
+     "metadata": {}},
     code("print(1)"),
     code(["t = time_it(step)\n", "print(t)"], tags=["nbval-ignore-output"]),
     code("# NBVAL_IGNORE_OUTPUT\nprint(time.time())"),

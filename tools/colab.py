@@ -18,8 +18,9 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
 SETUP_MARK = "# Colab setup"
 
-SETUP_CELL = f'''{SETUP_MARK}: fetches the course's modules, installs what Colab lacks. Elsewhere: nothing.
-import os, sys
+SETUP_CELL = (f"{SETUP_MARK}: fetches the course's modules, installs what Colab lacks. "
+              "Elsewhere: nothing.\n"
+              f'''import os, sys
 if "google.colab" in sys.modules and not os.path.exists("utils.py"):
     import importlib.util, shutil, subprocess, tempfile
     repo_url = os.environ.get("COURSE_REPO_URL", "{REPO_URL}")
@@ -29,6 +30,7 @@ if "google.colab" in sys.modules and not os.path.exists("utils.py"):
             shutil.copy(os.path.join(clone, module), module)
     if importlib.util.find_spec("fastai") is None:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "fastai"], check=True)'''
+)
 
 
 def badge(notebook_name):
@@ -56,7 +58,8 @@ def stamp(nb, notebook_name):
 
 def all_notebooks():
     "Every notebook of the course, the solutions included, as paths."
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted(NOTEBOOKS.glob("solutions/[0-9][0-9]_*.ipynb"))
+    return (sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+            + sorted(NOTEBOOKS.glob("solutions/[0-9][0-9]_*.ipynb")))
 
 
 def main():

@@ -21,7 +21,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 SOLUTIONS = NOTEBOOKS / "solutions"
-SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.S | re.M)
+SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION[ \t]*$",
+                         re.S | re.M)
 STUB = "{0}# YOUR CODE HERE\n{0}raise NotImplementedError()"
 
 
@@ -72,7 +73,8 @@ def pairs():
     for sol in sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb")):
         learner = NOTEBOOKS / sol.name
         if not learner.exists():
-            raise FileNotFoundError(f"{sol.relative_to(ROOT)} has no learner notebook {learner.name}")
+            raise FileNotFoundError(f"{sol.relative_to(ROOT)} has no learner notebook "
+                                    f"{learner.name}")
         yield sol, learner
 
 

@@ -56,6 +56,18 @@ def _is_mnist_sample(folder):
     return all((Path(folder) / part).exists() for part in MNIST_PARTS)
 
 
+def _safe_extract(tar, folder):
+    "Extract plain files and folders only, all inside `folder` (Python < 3.11.4 has no filter)."
+    if hasattr(tarfile, "data_filter"):
+        return tar.extractall(folder, filter="data")
+    root = Path(folder).resolve()
+    for member in tar.getmembers():
+        target = (root / member.name).resolve()
+        if not (member.isfile() or member.isdir()) or root not in [target, *target.parents]:
+            raise tarfile.TarError(f"refusing to extract {member.name!r}")
+    tar.extractall(folder)
+
+
 def _extract_archive(archive, dest):
     "Extract `archive` into a temporary folder beside `dest`; move it into place once complete."
     archive = Path(archive)
@@ -68,7 +80,7 @@ def _extract_archive(archive, dest):
     try:
         try:
             with tarfile.open(archive) as tar:
-                tar.extractall(tmp, filter="data")
+                _safe_extract(tar, tmp)
         except (tarfile.TarError, EOFError, OSError) as e:
             raise RuntimeError(
                 f"{archive} is not a readable .tgz archive ({e}). Fetch a fresh copy of "

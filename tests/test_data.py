@@ -99,3 +99,22 @@ def test_download_uses_fastais_real_path_into_the_data_folder(tmp_path, monkeypa
     assert utils.mnist_sample_path(tmp_path) == tmp_path / "mnist_sample"
     assert calls[0][0] == external.URLs.MNIST_SAMPLE
     assert calls[0][1]["data"] == tmp_path
+
+
+@pytest.mark.parametrize("has_filter", [True, False], ids=["python>=3.11.4", "older python"])
+def test_extraction_refuses_a_member_outside_the_folder(tmp_path, monkeypatch, has_filter):
+    "Python before 3.11.4 has no extraction filter: the course checks members itself there."
+    if not has_filter:
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    good, bad = tmp_path / "good.tgz", tmp_path / "bad.tgz"
+    for archive, name in [(good, "mnist_sample/labels.csv"), (bad, "../evil.txt")]:
+        with tarfile.open(archive, "w:gz") as tar:
+            info = tarfile.TarInfo(name)
+            info.size = 1
+            tar.addfile(info, io.BytesIO(b"x"))
+    with tarfile.open(good) as tar:
+        utils._safe_extract(tar, tmp_path / "out")
+    assert (tmp_path / "out" / "mnist_sample" / "labels.csv").read_bytes() == b"x"
+    with tarfile.open(bad) as tar, pytest.raises(tarfile.TarError):
+        utils._safe_extract(tar, tmp_path / "out2")
+    assert not (tmp_path / "evil.txt").exists()

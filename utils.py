@@ -91,7 +91,11 @@ def _extract_archive(archive, dest):
             raise RuntimeError(
                 f"{archive} does not hold the MNIST sample (expected {', '.join(MNIST_PARTS)}). "
                 f"Fetch a fresh copy of mnist_sample.tgz.")
-        os.replace(found[0], dest)
+        try:
+            os.replace(found[0], dest)
+        except OSError:
+            if not _is_mnist_sample(dest):  # else another process finished the same extraction
+                raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest

@@ -6,21 +6,7 @@ import pytest
 import torch
 
 import checks
-
-
-def status_and_message(check, answer):
-    result = checks.evaluate(check.exercise.check, answer)
-    return result.status, result.message
-
-
-def assert_passes(check, answer):
-    assert status_and_message(check, answer) == ("passed", "passed.")
-
-
-def assert_wrong(check, answer, words):
-    status, message = status_and_message(check, answer)
-    assert status == "wrong", f"{check.__name__} let a wrong answer pass"
-    assert words in message, message
+from checking import assert_passes, assert_wrong
 
 
 # ---------------------------------------------------------------- 01.1 n_batches

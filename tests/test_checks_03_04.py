@@ -2,22 +2,7 @@
 import torch
 
 import checks
-
-
-def status(check, answer):
-    return checks.evaluate(check.exercise.check, answer)
-
-
-def assert_passes(check, answer):
-    result = status(check, answer)
-    assert result.status == "passed", result.message
-
-
-def assert_wrong(check, answer, *phrases):
-    result = status(check, answer)
-    assert result.status == "wrong", f"{check.__name__} passed a wrong answer"
-    for phrase in phrases:
-        assert phrase in result.message, result.message
+from checking import assert_passes, assert_wrong
 
 
 # ---------------------------------------------------------------- notebook 03

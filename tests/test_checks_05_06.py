@@ -5,16 +5,7 @@ import pytest
 import torch
 
 import checks
-
-
-def status(check, answer):
-    return checks.evaluate(check.exercise.check, answer)
-
-
-def assert_wrong(check, answer, fragment):
-    result = status(check, answer)
-    assert result.status == "wrong", result
-    assert fragment in result.message, result.message
+from checking import assert_wrong, status
 
 
 # ---------------------------------------------------------------- 05.1 sgd_update

@@ -5,17 +5,7 @@ import pytest
 import torch
 
 import checks
-
-
-def status(check, answer):
-    return checks.evaluate(check.exercise.check, answer)
-
-
-def rejects(check, answer, *phrases):
-    result = status(check, answer)
-    assert result.status == "wrong", result
-    for phrase in phrases:
-        assert phrase in result.message, result.message
+from checking import rejects, status
 
 
 # ---------------------------------------------------------------- 07.1 fp_factor

@@ -6,17 +6,7 @@ import torch
 
 import checks
 import utils
-
-
-def status(check, answer):
-    return checks.evaluate(check.exercise.check, answer)
-
-
-def assert_wrong(check, answer, *phrases):
-    result = status(check, answer)
-    assert result.status == "wrong", result
-    for phrase in phrases:
-        assert phrase in result.message, result.message
+from checking import assert_wrong, status
 
 
 # ---------------------------------------------------------------- 08.1 epochs_for

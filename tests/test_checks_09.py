@@ -8,16 +8,7 @@ from torch import nn
 
 import checks
 import utils
-
-
-def status(check, answer):
-    return checks.evaluate(check.exercise.check, answer)
-
-
-def rejects(check, answer, message):
-    result = status(check, answer)
-    assert result.status == "wrong", result
-    assert message in result.message, result.message
+from checking import rejects, status
 
 
 # ---------------------------------------------------------------- 09.1 throughput

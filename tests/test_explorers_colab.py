@@ -26,11 +26,11 @@ import ipywidgets, IPython
 from IPython.display import display
 print(ipywidgets.__version__, IPython.__version__)
 plot = explorer.plot.outputs
-explorer.bs.value = 256
+explorer.bs.value, explorer.steps.value = 256, 25
 explorer.train_button.click()
 assert [run.bs for run in explorer.runs] == [64, 256], explorer.summary.outputs
 assert explorer.plot.outputs != plot and explorer.status.value == "done"
-assert explorer.summary.outputs[-1]["text"].startswith("B=256 lr=1: 200 steps")
+assert explorer.summary.outputs[-1]["text"].startswith("B=256 lr=1: 25 steps")
 plot, summary = panel.plot.outputs, panel.summary.outputs
 panel.lr.value = 0.2
 assert panel.plot.outputs != plot and panel.summary.outputs != summary

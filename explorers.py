@@ -10,8 +10,8 @@ calls it when a learner moves a slider and presses *Train*.
   the path over the loss's contour lines.
 
 The panels draw with matplotlib's `Figure` (no pyplot, so nothing is shown twice) into a PNG that an
-`Output` widget displays: core ipywidgets 8 only, no front-end extension, so they work in
-JupyterLab 4 and on Colab.
+`Output` widget displays: core ipywidgets only (7.7, Colab's, and 8), no front-end extension, so
+they work in JupyterLab 4 and on Colab.
 """
 import base64
 import copy
@@ -396,7 +396,11 @@ def _slider(widgets, options, value, description, name):
 
 def _panel_bundle(widget, name, **kwargs):
     "An explorer displays as its panel; where widgets can't show (a static view), as one line."
-    bundle = widget._repr_mimebundle_(**kwargs)
+    if hasattr(widget, "_repr_mimebundle_"):  # ipywidgets 8
+        bundle = widget._repr_mimebundle_(**kwargs)
+    else:  # ipywidgets 7 (Colab's) displays a widget from _ipython_display_, with this view record
+        bundle = {"application/vnd.jupyter.widget-view+json": {
+            "version_major": 2, "version_minor": 0, "model_id": widget.model_id}}
     bundle["text/plain"] = f"{name}: its sliders need a running notebook (JupyterLab, Colab)"
     return bundle
 

@@ -8,7 +8,7 @@ from torch import nn
 
 import checks
 import utils
-from checking import rejects, status
+from checking import NUMBER_KINDS, assert_passes, rejects, returning, status
 
 
 # ---------------------------------------------------------------- 09.1 throughput
@@ -170,6 +170,15 @@ def test_saved_bytes_reference_passes_and_matches_autograd():
 ])
 def test_saved_bytes_rejects(wrong, message):
     rejects(checks.check_saved_bytes_per_sample, wrong, message)
+
+
+@pytest.mark.parametrize("kind", NUMBER_KINDS)
+@pytest.mark.parametrize("check,reference", [
+    (checks.check_throughput, throughput),
+    (checks.check_saved_bytes_per_sample, saved_bytes_per_sample)],
+    ids=["throughput", "saved_bytes_per_sample"])
+def test_a_number_of_any_kind_passes(check, reference, kind):
+    assert_passes(check, returning(NUMBER_KINDS[kind], reference))
 
 
 @pytest.mark.parametrize("check", [checks.check_throughput, checks.check_label_runs,

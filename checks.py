@@ -10,10 +10,14 @@ still raises `NotImplementedError` counts as *not attempted*, so *Run All* never
 Why a second module beside `utils.py`: `utils.py` holds what the lessons derive and reuse and stays
 short enough to read in ten minutes; these checks are the course's answer key and are long.
 """
+import contextlib
 import copy
+import inspect
 import json
 import math
 import numbers
+import os
+import sysconfig
 import textwrap
 import traceback
 from dataclasses import dataclass
@@ -57,6 +61,17 @@ class Exercise:
         return f"Exercise {self.notebook}.{self.number} ({self.function})"
 
 
+def _learner_frame(error):
+    "Where `error` was raised in the learner's code: its traceback's last line outside libraries."
+    frames = traceback.extract_tb(error.__traceback__)
+    libraries = tuple(os.path.realpath(sysconfig.get_paths()[k]) + os.sep
+                      for k in ("stdlib", "purelib", "platlib"))
+    here = os.path.realpath(__file__)
+    theirs = [f for f in frames if os.path.realpath(f.filename) != here
+              and not os.path.realpath(f.filename).startswith(libraries)]
+    return (theirs or frames)[-1]
+
+
 def evaluate(check, answer):
     "Run `check` on `answer` and return a Result instead of raising."
     if answer is None:
@@ -68,9 +83,11 @@ def evaluate(check, answer):
     except Wrong as e:
         return Result("wrong", str(e))
     except Exception as e:  # raised by the learner's code, or by a result of an unexpected kind
-        where = traceback.extract_tb(e.__traceback__)[-1]
-        return Result("wrong", f"calling your code raised {type(e).__name__}: {e} "
-                               f"(line {where.lineno}: {where.line!r}).")
+        where = _learner_frame(e)
+        said = f": {e}" if str(e) else ""
+        source = f": {where.line!r}" if where.line else ""
+        return Result("wrong", f"{getattr(e, 'learner_call', 'calling your code')} raised "
+                               f"{type(e).__name__}{said} (line {where.lineno}{source}).")
     return Result("passed", "passed.")
 
 
@@ -159,9 +176,54 @@ def as_number(value, what, whole=False):
     return int(one) if whole else float(one)
 
 
+def _call_text(fn, args, kwargs):
+    "The learner's call in words: the function's name and each argument by name, type and shape."
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or describe(fn)
+    name = name.rsplit(".<locals>.", 1)[-1]
+    try:
+        signature = inspect.signature(fn)
+        bound = signature.bind(*args, **kwargs)
+    except (TypeError, ValueError):  # arguments its signature refuses, or a builtin without one
+        parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
+    else:
+        parts = []
+        for param, value in bound.arguments.items():
+            kind = signature.parameters[param].kind
+            if kind is inspect.Parameter.VAR_POSITIONAL:
+                parts += [describe(v) for v in value]
+            elif kind is inspect.Parameter.VAR_KEYWORD:
+                parts += [f"{k}={describe(v)}" for k, v in value.items()]
+            else:
+                parts.append(f"{param}: {describe(value)}")
+    return f"calling {name}({', '.join(parts)})"
+
+
+@contextlib.contextmanager
+def naming(what):
+    "Name `what` (a call in words, or a function that makes it) in what the learner's code raises."
+    try:
+        yield
+    except (Wrong, NotImplementedError):
+        raise
+    except Exception as e:
+        if not hasattr(e, "learner_call"):  # the innermost name wins
+            try:
+                e.learner_call = what() if callable(what) else what
+            except Exception:  # noqa: BLE001  (an odd argument must not hide the learner's error)
+                pass
+        raise
+
+
 def call(fn, *args, **kwargs):
     "Call the learner's `fn` on deep copies, so nothing of the check's (or theirs) is changed."
-    return fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+    with naming(lambda: _call_text(fn, args, kwargs)):
+        return fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+
+
+def call_uncopied(fn, *args, **kwargs):
+    "Call the learner's `fn` on the check's own objects: for what must change them, in place."
+    with naming(lambda: _call_text(fn, args, kwargs)):
+        return fn(*args, **kwargs)
 
 
 def expect_tensor(value, what, shape=None):
@@ -351,7 +413,7 @@ def check_shuffled_batches(shuffled_batches):
         want = [_nb01_as_list(b) for b in DataLoader(items, batch_size=bs, shuffle=True,
                                                      drop_last=drop, generator=g)]
         what = f"for {len(items)} items, bs={bs}, drop_last={drop}:"
-        got = shuffled_batches(copy.deepcopy(items), bs, torch.Generator().manual_seed(seed), drop)
+        got = call(shuffled_batches, items, bs, torch.Generator().manual_seed(seed), drop)
         if not isinstance(got, (list, tuple)) or not all(
                 isinstance(b, (list, tuple)) or torch.is_tensor(b) for b in got):
             raise Wrong(f"{what} you return {type(got).__name__} {got!r:.60}: return a list of "
@@ -389,7 +451,8 @@ def check_shuffled_batches(shuffled_batches):
         raise Wrong(f"{what} your first batch is {got[0]}, torch's DataLoader gives {want[0]}: "
                     f"use the generator you are given, one int64 draw, then torch.randperm.")
     g = torch.Generator().manual_seed(5)
-    first, second = (shuffled_batches(list(range(15)), 5, g, False) for _ in range(2))
+    first, second = (call_uncopied(shuffled_batches, list(range(15)), 5, g, False)
+                     for _ in range(2))
     if [_nb01_as_list(b) for b in first] == [_nb01_as_list(b) for b in second]:
         raise Wrong("two epochs with the same generator give the same order: draw from the "
                     "generator you are given (don't seed a new one), so each epoch is shuffled "
@@ -795,7 +858,7 @@ def check_sgd_update(sgd_update):
             want = [p0 - lr * g for p0, g in zip(before, grads)]
             # the check's own tensors, passed as they are: an in-place update must reach them
             try:
-                returned = sgd_update(params, lr)
+                returned = call_uncopied(sgd_update, params, lr)
             except RuntimeError as e:
                 if "leaf Variable" not in str(e):
                     raise
@@ -841,7 +904,7 @@ def _nb05_optim_run(SimpleOptim, lr=0.7, steps=3, as_generator=True):
     "Three steps of the learner's optimiser against the reference; Wrong at the first difference."
     model, ref = _Nb05Model(3), _Nb05Model(3)
     params = model.parameters() if as_generator else list(model.parameters())
-    opt = SimpleOptim(params, lr)
+    opt = call_uncopied(SimpleOptim, params, lr)
     if not (callable(getattr(opt, "step", None)) and callable(getattr(opt, "zero_grad", None))):
         raise Wrong(f"SimpleOptim(params, lr) should make an object with .step() and "
                     f".zero_grad() methods, but it gives {type(opt).__name__}.")
@@ -850,7 +913,7 @@ def _nb05_optim_run(SimpleOptim, lr=0.7, steps=3, as_generator=True):
         _nb05_loss(ref.x, ref.y, ref.w, ref.b).backward()
         before = [p.detach().clone() for p in (model.w, model.b)]
         grads = [p.grad.detach().clone() for p in (model.w, model.b)]
-        opt.step()
+        call_uncopied(opt.step)
         with torch.no_grad():
             for p in (ref.w, ref.b):
                 p -= lr * p.grad
@@ -867,7 +930,7 @@ def _nb05_optim_run(SimpleOptim, lr=0.7, steps=3, as_generator=True):
                             f"each parameter by lr * p.grad.")
             raise Wrong(f"after step {step} the parameters differ from p - lr * p.grad: does "
                         f"step() use self.lr and every parameter's own gradient?")
-        opt.zero_grad()
+        call_uncopied(opt.zero_grad)
         if not all(_nb05_cleared(p) for p in (model.w, model.b)):
             raise Wrong("after zero_grad() the gradients are still there: set each p.grad to None "
                         "(or zero it), or the next backward() adds to them.")
@@ -1071,11 +1134,13 @@ def check_ShuffleLoader(ShuffleLoader):
         if dl is None or torch.is_tensor(dl) or not hasattr(dl, "__iter__"):
             raise Wrong(f"ShuffleLoader(x, y, bs, drop_last, generator) should make a loader "
                         f"you can loop over, but it gives {type(dl).__name__}.")
-        if not hasattr(dl, "__len__") or len(dl) != want_len:
+        if not hasattr(dl, "__len__") or call_uncopied(len, dl) != want_len:
             got_len = len(dl) if hasattr(dl, "__len__") else "no len()"
             raise Wrong(f"{what} len(loader) should be {want_len}, the number of batches, but "
                         f"it is {got_len}.")
-        got = [[_nb06_pair(b, what) for b in dl] for _ in range(epochs)]
+        with naming(f"looping over your loader ShuffleLoader(x: {describe(x)}, y: {describe(y)}, "
+                    f"bs: {bs}, drop_last: {drop}, generator)"):
+            got = [[_nb06_pair(b, what) for b in dl] for _ in range(epochs)]
         orders = [[int(i) for xb, _ in e for i in xb[:, 0].tolist()] for e in got]
         for e, (mine, theirs) in enumerate(zip(got, want), 1):
             sizes, want_sizes = [len(xb) for xb, _ in mine], [len(xb) for xb, _ in theirs]
@@ -1769,7 +1834,7 @@ def check_accumulate_grads(accumulate_grads):
         x, y = torch.randn(n, 6, generator=g), torch.randint(0, 2, (n, 1), generator=g)
         net = _tiny_net(seed)
         model = _Recorder(copy.deepcopy(net))  # the check's own objects, so it may look inside
-        accumulate_grads(model, x.clone(), y.clone(), micro_bs)
+        call_uncopied(accumulate_grads, model, x.clone(), y.clone(), micro_bs)
         got = _grads(model.net)
         what = f"for a batch of {n} in micro-batches of at most {micro_bs}"
         pieces = [(x[i:i + micro_bs], y[i:i + micro_bs]) for i in range(0, n, micro_bs)]

@@ -168,3 +168,67 @@ def test_every_check_takes_its_numbers_through_the_one_rule():
     tree = ast.parse((ROOT / "checks.py").read_text())
     helpers = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and "number" in n.name]
     assert helpers == ["as_number"]
+
+
+# ---------------------------------------------------------------- code that raises: which call
+
+def test_code_that_raises_is_named_with_the_call_that_raised():
+    def b_simple(G):
+        if G.dtype != torch.float64:  # an assert, as pytest leaves it in a learner's notebook
+            raise AssertionError("b_simple expects float64")
+        return 1.0
+    message = checks.evaluate(checks.check_b_simple.exercise.check, b_simple).message
+    assert message.startswith("calling b_simple(G: a float32 tensor of shape (4, 2)) raised "
+                              "AssertionError: b_simple expects float64 (line "), message
+    assert "raise AssertionError(" in message
+
+
+def test_a_shape_error_names_every_argument_and_the_learners_line():
+    def b_noise(G, H):
+        return torch.einsum("ij,ij->", G, H)  # torch's own Python code raises, inside einsum
+    message = checks.evaluate(checks.check_b_noise.exercise.check, b_noise).message
+    assert message.startswith("calling b_noise(G: a float64 tensor of shape (8, 3), H: a float64 "
+                              "tensor of shape (3, 3)) raised RuntimeError: "), message
+    assert "torch.einsum(" in message
+
+
+def test_an_exception_without_words_a_method_and_a_loop_are_named_too():
+    def pairs(xs, ys):
+        raise NotADirectoryError()
+    message = checks.evaluate(checks.check_pairs.exercise.check, pairs).message
+    assert "calling pairs(xs: [1, 2, 3, 4], ys: 'abcd') raised NotADirectoryError (line" in message
+
+    class SimpleOptim:
+        def __init__(self, params, lr):
+            self.params = list(params)
+
+        def step(self):
+            raise IndexError("no such parameter")
+
+        def zero_grad(self):
+            pass
+    message = checks.evaluate(checks.check_SimpleOptim.exercise.check, SimpleOptim).message
+    assert "calling SimpleOptim.step() raised IndexError: no such parameter" in message
+
+    class ShuffleLoader:
+        def __init__(self, x, y, bs, drop_last, generator):
+            self.x = x
+
+        def __len__(self):
+            return 3 if len(self.x) == 10 else 2
+
+        def __iter__(self):
+            yield self.x[[100]]
+    message = checks.evaluate(checks.check_ShuffleLoader.exercise.check, ShuffleLoader).message
+    assert message.startswith("looping over your loader ShuffleLoader(x: a float32 tensor of "
+                              "shape (10, 3), y: an int64 tensor of shape (10, 1), bs: 4, "
+                              "drop_last: False, generator) raised IndexError"), message
+
+
+def test_a_check_still_sees_the_exception_it_asks_for():
+    "Naming the call changes no exception: fp_factor's check wants the ValueError itself."
+    def fp_factor(n, b):
+        if not 1 <= b <= n:
+            raise ValueError("b outside 1..n")
+        return (n - b) / (n - 1)
+    assert checks.evaluate(checks.check_fp_factor.exercise.check, fp_factor).passed

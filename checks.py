@@ -20,6 +20,7 @@ import os
 import sysconfig
 import textwrap
 import traceback
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -1577,7 +1578,9 @@ def check_label_runs(label_runs):
     cases = [(torch.tensor([1] * 10 + [0] * 7).unsqueeze(1), 4),  # (n, 1), like train_y
              (torch.tensor([1, 0] * 6), 3),
              (torch.tensor([0] * 5 + [1] * 3), 4),
-             (torch.tensor([1] * 8).unsqueeze(1), 3)]
+             (torch.tensor([1] * 8).unsqueeze(1), 3),
+             (torch.tensor([1, 1, 0, 0, 1, 1]), 2),  # a kind comes back: a new run
+             (torch.tensor([1] * 4 + [0] * 8 + [1] * 4 + [0, 1]).unsqueeze(1), 4)]
     for y, bs in cases:
         kinds, want = _kinds_of_batches(y, bs)
         got = call(label_runs, y, bs)
@@ -1587,11 +1590,21 @@ def check_label_runs(label_runs):
                 for r in got):
             raise Wrong(f"{label} should return a list of (kind, number of batches) pairs, "
                         f"but it returns {got!r}.")
-        got = [(r[0], int(r[1])) for r in got]
+        if not all(isinstance(kind, str) for kind, _ in got):
+            raise Wrong(f"{label} returns {got!r:.80}: name the kinds with the strings 'only 3s', "
+                        f"'only 7s' and 'mixed'.")
+        got = [(kind, as_number(count, f"the number of batches of {label}'s run {i}",
+                                whole=True)) for i, (kind, count) in enumerate(got)]
         if got == want:
             continue
         if {k for k, _ in got} - {"only 3s", "only 7s", "mixed"}:
             raise Wrong(f"{label} returns {got}: name the kinds 'only 3s', 'only 7s' and 'mixed'.")
+        totals = Counter(kinds)
+        if len(got) == len(totals) and dict(got) == totals:
+            raise Wrong(f"{label} returns {got}, the number of batches of each kind, but it "
+                        f"should be {want}: count runs, not kinds. A run is a stretch of "
+                        f"consecutive batches of one kind, so a kind that comes back after another "
+                        f"starts a new run.")
         if sum(c for _, c in got) == len(y) // bs and len(y) % bs:
             raise Wrong(f"{label} returns {got}, but it should be {want}: the last, partial batch "
                         f"counts too (a loader without drop_last yields it).")

@@ -1399,7 +1399,7 @@ def check_eps_opt(eps_opt):
         if math.isclose(got, eps_max * bs / b_noise, rel_tol=1e-6):
             raise Wrong(f"{where}. That is linear scaling, only the small-B limit: for B much "
                         f"larger than B_noise the best rate levels off at eps_max (here "
-                        f"{expected:.4g}).")
+                        f"{eps_max:.4g}); at B={bs} it is {expected:.4g}.")
         raise Wrong(f"{where}, but eps_max / (1 + B_noise/B) is {expected:.4g}.")
 
 

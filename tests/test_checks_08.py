@@ -47,7 +47,7 @@ def test_eps_opt_names_each_mistake():
     assert_wrong(checks.check_eps_opt, lambda bs, eps_max, b_noise: eps_max / (1 + bs / b_noise),
                  "falls as B grows", "B_noise / B, not B / B_noise")
     assert_wrong(checks.check_eps_opt, lambda bs, eps_max, b_noise: eps_max * bs / b_noise,
-                 "That is linear scaling", "levels off at eps_max")
+                 "That is linear scaling", "levels off at eps_max (here 4); at B=1 it is 0.2353.")
     assert_wrong(checks.check_eps_opt, lambda bs, eps_max, b_noise: eps_max / (1 + b_noise * bs),
                  "but eps_max / (1 + B_noise/B) is")
 

@@ -542,8 +542,8 @@ def check_collate(collate):
         got = call(collate, batch)
         what = f"collate of {len(batch)} items with {len(batch[0])} fields"
         if isinstance(got, list) and len(got) == len(want):
-            raise Wrong(f"{what} returns a list; return a tuple, one entry per field, as fastai's "
-                        f"fa_collate does (torch's default_collate returns a list).")
+            raise Wrong(f"{what} returns a list: return a tuple, not a list, one entry per field, "
+                        f"as fastai's fa_collate does (PyTorch's default_collate returns a list).")
         if not isinstance(got, tuple) or len(got) != len(want):
             raise Wrong(f"{what} should return a tuple of {len(want)} entries, one per field, but "
                         f"it returns {type(got).__name__} {got!r:.50}.")
@@ -1057,6 +1057,9 @@ def check_collate_pairs(collate_pairs):
                         f"{' of length ' + str(len(got)) if isinstance(got, (tuple, list)) else ''}"
                         f": split the pairs into the x's and the y's (zip(*items)), then stack "
                         f"each.")
+        if isinstance(got, list):
+            raise Wrong(f"{what} you return a list: return a tuple, not a list, (xb, yb), as "
+                        f"fastai's fa_collate does; `return xb, yb` makes one.")
         xb, yb = got
         if isinstance(xb, (tuple, list)):
             raise Wrong(f"{what} xb is a {type(xb).__name__} of tensors: stack them into one "

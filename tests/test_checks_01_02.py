@@ -260,7 +260,7 @@ def test_collate_accepts_the_reference():
 
 
 @pytest.mark.parametrize("wrong,words", [
-    (lambda batch: list(collate(batch)), "return a tuple, one entry per field"),
+    (lambda batch: list(collate(batch)), "returns a list: return a tuple, not a list"),
     (lambda batch: tuple(torch.cat(v) if torch.is_tensor(v[0]) else c
                          for v, c in zip(zip(*batch), collate(batch))), "torch.cat joins the rows"),
     (lambda batch: tuple(zip(*batch)), "should be one tensor"),

@@ -218,6 +218,11 @@ def test_collate_pairs_catches_unstacked_fields_and_a_swap():
     assert_wrong(checks.check_collate_pairs, swapped, "swapped")
 
 
+def test_collate_pairs_refuses_a_list_as_notebook_02s_collate_does():
+    assert_wrong(checks.check_collate_pairs, lambda items: list(collate_pairs(items)),
+                 "you return a list: return a tuple, not a list, (xb, yb)")
+
+
 def test_collate_pairs_catches_the_items_unchanged():
     assert_wrong(checks.check_collate_pairs, lambda items: items, "return a pair (xb, yb)")
 

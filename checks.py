@@ -10,14 +10,21 @@ still raises `NotImplementedError` counts as *not attempted*, so *Run All* never
 Why a second module beside `utils.py`: `utils.py` holds what the lessons derive and reuse and stays
 short enough to read in ten minutes; these checks are the course's answer key and are long.
 """
+import contextlib
 import copy
+import inspect
 import json
 import math
+import numbers
+import os
+import sysconfig
 import textwrap
 import traceback
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 COURSE_DIR = Path(__file__).resolve().parent
@@ -55,6 +62,17 @@ class Exercise:
         return f"Exercise {self.notebook}.{self.number} ({self.function})"
 
 
+def _learner_frame(error):
+    "Where `error` was raised in the learner's code: its traceback's last line outside libraries."
+    frames = traceback.extract_tb(error.__traceback__)
+    libraries = tuple(os.path.realpath(sysconfig.get_paths()[k]) + os.sep
+                      for k in ("stdlib", "purelib", "platlib"))
+    here = os.path.realpath(__file__)
+    theirs = [f for f in frames if os.path.realpath(f.filename) != here
+              and not os.path.realpath(f.filename).startswith(libraries)]
+    return (theirs or frames)[-1]
+
+
 def evaluate(check, answer):
     "Run `check` on `answer` and return a Result instead of raising."
     if answer is None:
@@ -66,9 +84,11 @@ def evaluate(check, answer):
     except Wrong as e:
         return Result("wrong", str(e))
     except Exception as e:  # raised by the learner's code, or by a result of an unexpected kind
-        where = traceback.extract_tb(e.__traceback__)[-1]
-        return Result("wrong", f"calling your code raised {type(e).__name__}: {e} "
-                               f"(line {where.lineno}: {where.line!r}).")
+        where = _learner_frame(e)
+        said = f": {e}" if str(e) else ""
+        source = f": {where.line!r}" if where.line else ""
+        return Result("wrong", f"{getattr(e, 'learner_call', 'calling your code')} raised "
+                               f"{type(e).__name__}{said} (line {where.lineno}{source}).")
     return Result("passed", "passed.")
 
 
@@ -93,32 +113,144 @@ def exercise(notebook, number, function):
 
 # ---------------------------------------------------------------- tools the checks share
 
+def _a(word):
+    "The article for `word`: 'an int64', 'a float32'."
+    return "an" if word[:1].lower() in "aeio" else "a"
+
+
+def describe(value):
+    "A value in a few words, for a message: a tensor or array by its type and shape, else as is."
+    if torch.is_tensor(value):
+        dtype = str(value.dtype).removeprefix("torch.")
+        return f"{_a(dtype)} {dtype} tensor of shape {tuple(value.shape)}"
+    if isinstance(value, np.ndarray):
+        return f"a NumPy array of shape {value.shape} ({value.dtype})"
+    if isinstance(value, np.generic):
+        return f"NumPy's {type(value).__name__} {value.item()!r}"
+    plain = (int, float, str, type(None))
+    if isinstance(value, (list, tuple)) and value and not (
+            all(isinstance(v, plain) for v in value) and len(repr(value)) <= 60):
+        parts = [describe(v) for v in value[:3]]
+        name = type(value).__name__
+        if len(value) > 3 or len(", ".join(parts)) > 80:
+            return f"{_a(name)} {name} of {len(value)} items, the first {parts[0]}"
+        inside = ", ".join(parts) + ("," * (len(value) == 1 and name == "tuple"))
+        return f"[{inside}]" if name == "list" else f"{_a(name)} {name} ({inside})"
+    if callable(value) and hasattr(value, "__name__"):
+        return f"the {'class' if isinstance(value, type) else 'function'} {value.__name__}"
+    text = repr(value)
+    if "\n" in text or " at 0x" in text:
+        name = type(value).__name__
+        return f"{_a(name)} {name}"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def what_it_is(value):
+    "`describe`, with the type of a plain value too: '0.1', a str; [0.5], a list; None."
+    plain = not (torch.is_tensor(value) or isinstance(value, (np.ndarray, np.generic))
+                 or value is None or describe(value) != repr(value))
+    return describe(value) + (f", {_a(type(value).__name__)} {type(value).__name__}" * plain)
+
+
+def as_number(value, what, whole=False):
+    """The learner's `value` as one Python number, or Wrong that says what it is instead.
+
+    One number is a Python int or float, a NumPy scalar (np.float32, np.int64...), or a tensor or
+    NumPy array that holds exactly one value (a 0-d tensor, or one of shape (1,) or (1, 1)), of
+    any integer or float dtype. A bool is a truth value, not a number, and a complex number is
+    not one either. It returns a float; with `whole`, where a count is asked for, an int, and a
+    number of a float type (3.0, np.float64, a float tensor) is refused.
+    """
+    sized = torch.is_tensor(value) or isinstance(value, (np.ndarray, np.generic))
+    if sized and (value.numel() if torch.is_tensor(value) else value.size) != 1:
+        raise Wrong(f"{what} should be one number, but it is {describe(value)}.")
+    one = value.item() if sized else value
+    shown = what_it_is(value)
+    if isinstance(one, bool):
+        raise Wrong(f"{what} is {shown}: True and False are truth values, not numbers.")
+    if not isinstance(one, numbers.Real):
+        many = isinstance(value, (list, tuple, dict, set, range))
+        raise Wrong(f"{what} should be {'one' if many else 'a'} number, but it is {shown}.")
+    if whole and not isinstance(one, numbers.Integral):
+        raise Wrong(f"{what} is {shown}: it should be a whole number (an int); // and math.ceil "
+                    f"give one, / gives a float.")
+    return int(one) if whole else float(one)
+
+
+def _call_text(fn, args, kwargs):
+    "The learner's call in words: the function's name and each argument by name, type and shape."
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or describe(fn)
+    name = name.rsplit(".<locals>.", 1)[-1]
+    try:
+        signature = inspect.signature(fn)
+        bound = signature.bind(*args, **kwargs)
+    except (TypeError, ValueError):  # arguments its signature refuses, or a builtin without one
+        parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
+    else:
+        parts = []
+        for param, value in bound.arguments.items():
+            kind = signature.parameters[param].kind
+            if kind is inspect.Parameter.VAR_POSITIONAL:
+                parts += [describe(v) for v in value]
+            elif kind is inspect.Parameter.VAR_KEYWORD:
+                parts += [f"{k}={describe(v)}" for k, v in value.items()]
+            else:
+                parts.append(f"{param}: {describe(value)}")
+    return f"calling {name}({', '.join(parts)})"
+
+
+@contextlib.contextmanager
+def naming(what):
+    "Name `what` (a call in words, or a function that makes it) in what the learner's code raises."
+    try:
+        yield
+    except (Wrong, NotImplementedError):
+        raise
+    except Exception as e:
+        if not hasattr(e, "learner_call"):  # the innermost name wins
+            try:
+                e.learner_call = what() if callable(what) else what
+            except Exception:  # noqa: BLE001  (an odd argument must not hide the learner's error)
+                pass
+        raise
+
+
 def call(fn, *args, **kwargs):
     "Call the learner's `fn` on deep copies, so nothing of the check's (or theirs) is changed."
-    return fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+    with naming(lambda: _call_text(fn, args, kwargs)):
+        return fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+
+
+def call_uncopied(fn, *args, **kwargs):
+    "Call the learner's `fn` on the check's own objects: for what must change them, in place."
+    with naming(lambda: _call_text(fn, args, kwargs)):
+        return fn(*args, **kwargs)
 
 
 def expect_tensor(value, what, shape=None):
     "Raise Wrong unless `value` is a tensor (of `shape`, when given)."
     if not torch.is_tensor(value):
-        raise Wrong(f"{what} should be a tensor, but it is {type(value).__name__}.")
+        hint = ": torch.from_numpy makes one from it" if isinstance(value, np.ndarray) else ""
+        raise Wrong(f"{what} should be a tensor, but it is {what_it_is(value)}{hint}.")
     if shape is not None and tuple(value.shape) != tuple(shape):
         raise Wrong(f"{what} should have shape {tuple(shape)}, but it has {tuple(value.shape)}.")
+
+
+def close_tensors(a, b, atol=1e-5, rtol=1e-4):
+    "Whether `a` and `b` are tensors of one shape and the same values, whatever their dtypes."
+    return (torch.is_tensor(a) and torch.is_tensor(b) and a.shape == b.shape
+            and torch.allclose(a.detach().double(), b.detach().double(), atol=atol, rtol=rtol))
 
 
 def expect_close(value, expected, what, atol=1e-6, rtol=1e-5):
     "Raise Wrong unless `value` equals `expected` (a number or tensor) within tolerance."
     if torch.is_tensor(expected):
         expect_tensor(value, what, expected.shape)
-        if not torch.allclose(value.detach().double(), expected.detach().double(),
-                              atol=atol, rtol=rtol):
+        if not close_tensors(value, expected, atol=atol, rtol=rtol):
             err = (value.detach().double() - expected.detach().double()).abs().max().item()
             raise Wrong(f"{what} is off from the reference by up to {err:.3g}.")
         return
-    if (isinstance(value, bool)
-        or not isinstance(value, (int, float)) and not torch.is_tensor(value)):
-        raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
-    value = float(value)
+    value = as_number(value, what)
     if not math.isclose(value, float(expected), abs_tol=atol, rel_tol=rtol):
         raise Wrong(f"{what} is {value:.6g}, but it should be {float(expected):.6g}.")
 
@@ -192,11 +324,8 @@ def check_n_batches(n_batches):
     for n, bs, drop in [(15, 5, False), (16, 5, False), (16, 5, True), (3, 5, False), (3, 5, True),
                         (1000, 64, False), (1000, 64, True), (12396, 256, False)]:
         want = n // bs if drop else math.ceil(n / bs)
-        got = call(n_batches, n, bs, drop)
-        if isinstance(got, bool) or not isinstance(got, int):
-            raise Wrong(f"n_batches({n}, {bs}, drop_last={drop}) returns {got!r}, a "
-                        f"{type(got).__name__}: a number of batches is a whole number (an int); "
-                        f"use // or math.ceil.")
+        got = as_number(call(n_batches, n, bs, drop), f"n_batches({n}, {bs}, drop_last={drop})",
+                        whole=True)
         if got == want:
             continue
         if not drop and got == n // bs:
@@ -257,24 +386,19 @@ def check_batch_mean_accuracy(batch_mean_accuracy):
     for correct, bs in cases:
         batches = correct.split(bs)
         want = torch.stack([b.mean() for b in batches]).mean().item()
-        got = call(batch_mean_accuracy, correct, bs)
         what = f"batch_mean_accuracy of {len(correct)} items with bs={bs}"
-        if torch.is_tensor(got) and got.numel() != 1:
-            raise Wrong(f"{what} returns a tensor of {got.numel()} numbers: return one number, "
-                        f"the mean of the batch accuracies.")
-        if isinstance(got, (int, float)) or torch.is_tensor(got):
-            got_f = float(got)
-            full = [b for b in batches if len(b) == bs]
-            if math.isclose(got_f, want, abs_tol=1e-6):
-                continue
-            if math.isclose(got_f, correct.mean().item(), abs_tol=1e-6):
-                raise Wrong(f"{what}: you return {got_f:.4f}, the fraction of all items that are "
-                            f"right; validate_epoch averages the batch accuracies, so the last, "
-                            f"partial batch counts as much as a full one: {want:.4f}.")
-            if full and math.isclose(got_f, torch.stack([b.mean() for b in full]).mean().item(),
-                                     abs_tol=1e-6):
-                raise Wrong(f"{what}: you return {got_f:.4f}, leaving out the last, partial batch; "
-                            f"validate_epoch keeps it: {want:.4f}.")
+        got = as_number(call(batch_mean_accuracy, correct, bs), what)
+        full = [b for b in batches if len(b) == bs]
+        if math.isclose(got, want, abs_tol=1e-6):
+            continue
+        if math.isclose(got, correct.mean().item(), abs_tol=1e-6):
+            raise Wrong(f"{what}: you return {got:.4f}, the fraction of all items that are "
+                        f"right; validate_epoch averages the batch accuracies, so the last, "
+                        f"partial batch counts as much as a full one: {want:.4f}.")
+        if full and math.isclose(got, torch.stack([b.mean() for b in full]).mean().item(),
+                                 abs_tol=1e-6):
+            raise Wrong(f"{what}: you return {got:.4f}, leaving out the last, partial batch; "
+                        f"validate_epoch keeps it: {want:.4f}.")
         expect_close(got, want, what)
 
 
@@ -290,7 +414,7 @@ def check_shuffled_batches(shuffled_batches):
         want = [_nb01_as_list(b) for b in DataLoader(items, batch_size=bs, shuffle=True,
                                                      drop_last=drop, generator=g)]
         what = f"for {len(items)} items, bs={bs}, drop_last={drop}:"
-        got = shuffled_batches(copy.deepcopy(items), bs, torch.Generator().manual_seed(seed), drop)
+        got = call(shuffled_batches, items, bs, torch.Generator().manual_seed(seed), drop)
         if not isinstance(got, (list, tuple)) or not all(
                 isinstance(b, (list, tuple)) or torch.is_tensor(b) for b in got):
             raise Wrong(f"{what} you return {type(got).__name__} {got!r:.60}: return a list of "
@@ -328,7 +452,8 @@ def check_shuffled_batches(shuffled_batches):
         raise Wrong(f"{what} your first batch is {got[0]}, torch's DataLoader gives {want[0]}: "
                     f"use the generator you are given, one int64 draw, then torch.randperm.")
     g = torch.Generator().manual_seed(5)
-    first, second = (shuffled_batches(list(range(15)), 5, g, False) for _ in range(2))
+    first, second = (call_uncopied(shuffled_batches, list(range(15)), 5, g, False)
+                     for _ in range(2))
     if [_nb01_as_list(b) for b in first] == [_nb01_as_list(b) for b in second]:
         raise Wrong("two epochs with the same generator give the same order: draw from the "
                     "generator you are given (don't seed a new one), so each epoch is shuffled "
@@ -336,11 +461,6 @@ def check_shuffled_batches(shuffled_batches):
 
 
 # ---------------------------------------------------------------- notebook 02
-
-def _nb02_show(value):
-    "An argument, briefly, for a message: a tensor by its shape, anything else by repr."
-    return f"<a tensor of shape {tuple(value.shape)}>" if torch.is_tensor(value) else repr(value)
-
 
 def _nb02_same(got, want):
     "True when `got` is `want`'s value: an equal tensor for a tensor, an equal value otherwise."
@@ -355,7 +475,7 @@ def check_pairs(pairs):
     x, y = torch.arange(12.).view(4, 3), torch.tensor([1, 0, 0, 1]).unsqueeze(1)
     for xs, ys in [([1, 2, 3, 4], "abcd"), (x, y), ([], [])]:
         got = call(pairs, xs, ys)
-        what = f"pairs({_nb02_show(xs)}, {_nb02_show(ys)})"
+        what = f"pairs({describe(xs)}, {describe(ys)})"
         if isinstance(got, zip):
             raise Wrong(f"{what} returns a zip object: it can be read only once and has no len or "
                         f"[i]; make it a list, list(zip(...)).")
@@ -422,8 +542,8 @@ def check_collate(collate):
         got = call(collate, batch)
         what = f"collate of {len(batch)} items with {len(batch[0])} fields"
         if isinstance(got, list) and len(got) == len(want):
-            raise Wrong(f"{what} returns a list; return a tuple, one entry per field, as fastai's "
-                        f"fa_collate does (torch's default_collate returns a list).")
+            raise Wrong(f"{what} returns a list: return a tuple, not a list, one entry per field, "
+                        f"as fastai's fa_collate does (PyTorch's default_collate returns a list).")
         if not isinstance(got, tuple) or len(got) != len(want):
             raise Wrong(f"{what} should return a tuple of {len(want)} entries, one per field, but "
                         f"it returns {type(got).__name__} {got!r:.50}.")
@@ -446,26 +566,6 @@ def check_collate(collate):
 
 
 # ---------------------------------------------------------------- notebook 03
-# ---- helpers of notebooks 03-04's checks
-
-def _number(value, what):
-    "A Python number from a float, an int or a one-element tensor; Wrong otherwise."
-    if torch.is_tensor(value):
-        if value.numel() != 1:
-            raise Wrong(f"{what} should be one number, but it is a tensor of shape "
-                        f"{tuple(value.shape)}.")
-        return float(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
-    return float(value)
-
-
-def _close(a, b, atol=1e-5):
-    "Whether two tensors have the same shape and values (a learner's and a candidate's)."
-    return (torch.is_tensor(a) and torch.is_tensor(b) and a.shape == b.shape
-            and torch.allclose(a.detach().double(), b.detach().double(), atol=atol, rtol=1e-4))
-
-
 @exercise("03", 1, "stack_images")
 def check_stack_images(stack_images):
     "Exercise 03.1: a list of uint8 images -> one float32 tensor (n, rows, columns) in [0, 1]."
@@ -505,10 +605,10 @@ def check_mnist_distance(mnist_distance):
                     ".mean((-1, -2)), to get one distance per image.")
     expect_tensor(got, "for a stack of 5 images and a mean, your distance", (5,))
     diff = stack - mean
-    if _close(got, diff.mean((-1, -2))):
+    if close_tensors(got, diff.mean((-1, -2))):
         raise Wrong("take the absolute value of the differences before the mean: without .abs() "
                     "the positive and negative differences cancel out.")
-    if _close(got, diff.pow(2).mean((-1, -2)).sqrt()):
+    if close_tensors(got, diff.pow(2).mean((-1, -2)).sqrt()):
         raise Wrong("that is the root mean squared difference (RMSE, L2); this exercise asks for "
                     "the mean absolute difference (L1): (a - b).abs().mean((-1, -2)).")
     expect_close(got, diff.abs().mean((-1, -2)), "your distances")
@@ -532,7 +632,7 @@ def check_to_xy(to_xy):
         raise Wrong("x has shape (5, 28, 28): flatten each image into a row of 784 numbers, "
                     "with .view(-1, 28*28).")
     expect_tensor(x, "for 3 threes and 2 sevens, x", (5, 784))
-    if _close(x, torch.cat([sevens, threes]).view(-1, 784)):
+    if close_tensors(x, torch.cat([sevens, threes]).view(-1, 784)):
         raise Wrong("x starts with the 7s: put the 3s first, then the 7s, as train_x does.")
     expect_close(x, torch.cat([threes, sevens]).view(-1, 784), "x")
     expect_tensor(y, "y")
@@ -566,7 +666,7 @@ def _pixel_data():
 def check_pixel_accuracy(pixel_accuracy):
     "Exercise 03.4: the fraction of all images that pixel similarity gets right."
     threes, sevens, mean3, mean7 = _pixel_data()
-    got = _number(call(pixel_accuracy, threes, sevens, mean3, mean7), "your accuracy")
+    got = as_number(call(pixel_accuracy, threes, sevens, mean3, mean7), "your accuracy")
     d = lambda x, m: (x - m).abs().mean((-1, -2))  # noqa: E731
     right3 = (d(threes, mean3) < d(threes, mean7)).float()
     right7 = (d(sevens, mean7) <= d(sevens, mean3)).float()
@@ -631,7 +731,7 @@ def check_linear(linear):
             raise Wrong(f"for {n} images of {pixels} pixels your predictions have shape "
                         f"{tuple(got.shape)}, but there is one per image: ({n}, 1). xb @ weights "
                         f"multiplies each row by the weights and sums over the pixels.")
-        if _close(got, xb @ weights):
+        if close_tensors(got, xb @ weights):
             raise Wrong("your predictions lack the bias: add it, xb @ weights + bias.")
         expect_close(got, xb @ weights + bias, "your predictions")
         if not got.requires_grad:
@@ -698,7 +798,7 @@ def check_gradient(gradient):
                         f"weights the check passes do not track gradients (requires_grad is "
                         f"False): compute on a copy that does, "
                         f"weights.detach().clone().requires_grad_().")
-        if _close(got, -expected):
+        if close_tensors(got, -expected):
             raise Wrong(f"for {name} your gradient has the wrong sign: return weights.grad as "
                         f"backward() leaves it (SGD subtracts it later).")
         expect_close(got, expected, f"for {name}, your gradient", atol=1e-6)
@@ -706,7 +806,7 @@ def check_gradient(gradient):
         held.grad = torch.ones_like(held)
         got = call(gradient, loss_func, held, xb, yb)
         expect_tensor(got, f"for weights whose .grad already holds ones, your gradient", (5, 1))
-        if _close(got, expected + 1):
+        if close_tensors(got, expected + 1):
             raise Wrong("for weights whose .grad already held ones, your gradient is 1 too big: "
                         "backward() adds to .grad. Start from weights.detach().clone() "
                         "(or zero .grad).")
@@ -759,7 +859,7 @@ def check_sgd_update(sgd_update):
             want = [p0 - lr * g for p0, g in zip(before, grads)]
             # the check's own tensors, passed as they are: an in-place update must reach them
             try:
-                returned = sgd_update(params, lr)
+                returned = call_uncopied(sgd_update, params, lr)
             except RuntimeError as e:
                 if "leaf Variable" not in str(e):
                     raise
@@ -805,7 +905,7 @@ def _nb05_optim_run(SimpleOptim, lr=0.7, steps=3, as_generator=True):
     "Three steps of the learner's optimiser against the reference; Wrong at the first difference."
     model, ref = _Nb05Model(3), _Nb05Model(3)
     params = model.parameters() if as_generator else list(model.parameters())
-    opt = SimpleOptim(params, lr)
+    opt = call_uncopied(SimpleOptim, params, lr)
     if not (callable(getattr(opt, "step", None)) and callable(getattr(opt, "zero_grad", None))):
         raise Wrong(f"SimpleOptim(params, lr) should make an object with .step() and "
                     f".zero_grad() methods, but it gives {type(opt).__name__}.")
@@ -814,7 +914,7 @@ def _nb05_optim_run(SimpleOptim, lr=0.7, steps=3, as_generator=True):
         _nb05_loss(ref.x, ref.y, ref.w, ref.b).backward()
         before = [p.detach().clone() for p in (model.w, model.b)]
         grads = [p.grad.detach().clone() for p in (model.w, model.b)]
-        opt.step()
+        call_uncopied(opt.step)
         with torch.no_grad():
             for p in (ref.w, ref.b):
                 p -= lr * p.grad
@@ -831,7 +931,7 @@ def _nb05_optim_run(SimpleOptim, lr=0.7, steps=3, as_generator=True):
                             f"each parameter by lr * p.grad.")
             raise Wrong(f"after step {step} the parameters differ from p - lr * p.grad: does "
                         f"step() use self.lr and every parameter's own gradient?")
-        opt.zero_grad()
+        call_uncopied(opt.zero_grad)
         if not all(_nb05_cleared(p) for p in (model.w, model.b)):
             raise Wrong("after zero_grad() the gradients are still there: set each p.grad to None "
                         "(or zero it), or the next backward() adds to them.")
@@ -876,12 +976,7 @@ def check_image_accuracy(image_accuracy):
         unweighted = torch.stack([r.mean() for r in right.split(bs)]).mean().item()
         no_sigmoid = ((x > 0.5) == y).float().mean().item()
         what = f"for {len(x)} images in batches of {bs} (the last of {len(x) % bs})"
-        got = call(image_accuracy, model, batches)
-        if torch.is_tensor(got) and got.numel() == 1:
-            got = got.item()
-        if isinstance(got, bool) or not isinstance(got, (int, float)):
-            raise Wrong(f"{what} you return {type(got).__name__}: return one number, the "
-                        f"fraction of the images classified right.")
+        got = as_number(call(image_accuracy, model, batches), f"{what} your accuracy")
         if math.isclose(got, want, abs_tol=1e-4):
             continue
         if math.isclose(got, unweighted, abs_tol=1e-4):
@@ -912,19 +1007,19 @@ def check_collapse_linear(collapse_linear):
         w, b = got
         expect_tensor(w, f"{what} w", (n_in, n_out))
         expect_tensor(b, f"{what} b", (n_out,))
-        if not torch.allclose(w, w1 @ w2, atol=1e-5):
+        if not close_tensors(w, w1 @ w2):
             raise Wrong(f"{what} w is not w1 @ w2: x goes through w1, then through w2.")
-        if torch.allclose(b, b2, atol=1e-5):
+        if close_tensors(b, b2):
             raise Wrong(f"{what} your bias is b2 alone, but b1 goes through the second layer too: "
                         f"it adds b1 @ w2.")
-        if n_hidden == n_out and torch.allclose(b, b1 + b2, atol=1e-5):
+        if n_hidden == n_out and close_tensors(b, b1 + b2):
             raise Wrong(f"{what} your bias is b1 + b2, but b1 goes through the second layer: it "
                         f"is multiplied by w2 first.")
-        if not torch.allclose(b, b1 @ w2 + b2, atol=1e-5):
+        if not close_tensors(b, b1 @ w2 + b2):
             raise Wrong(f"{what} b is off: expand (x @ w1 + b1) @ w2 + b2 and collect what does "
                         f"not multiply x.")
         x = torch.randn(4, n_in, generator=g)
-        if not torch.allclose(x @ w + b, (x @ w1 + b1) @ w2 + b2, atol=1e-4):
+        if not close_tensors(x.to(w.dtype) @ w + b, (x @ w1 + b1) @ w2 + b2, atol=1e-4):
             raise Wrong(f"{what} x @ w + b does not equal the two layers' output.")
 
 
@@ -962,6 +1057,9 @@ def check_collate_pairs(collate_pairs):
                         f"{' of length ' + str(len(got)) if isinstance(got, (tuple, list)) else ''}"
                         f": split the pairs into the x's and the y's (zip(*items)), then stack "
                         f"each.")
+        if isinstance(got, list):
+            raise Wrong(f"{what} you return a list: return a tuple, not a list, (xb, yb), as "
+                        f"fastai's fa_collate does; `return xb, yb` makes one.")
         xb, yb = got
         if isinstance(xb, (tuple, list)):
             raise Wrong(f"{what} xb is a {type(xb).__name__} of tensors: stack them into one "
@@ -1040,11 +1138,13 @@ def check_ShuffleLoader(ShuffleLoader):
         if dl is None or torch.is_tensor(dl) or not hasattr(dl, "__iter__"):
             raise Wrong(f"ShuffleLoader(x, y, bs, drop_last, generator) should make a loader "
                         f"you can loop over, but it gives {type(dl).__name__}.")
-        if not hasattr(dl, "__len__") or len(dl) != want_len:
+        if not hasattr(dl, "__len__") or call_uncopied(len, dl) != want_len:
             got_len = len(dl) if hasattr(dl, "__len__") else "no len()"
             raise Wrong(f"{what} len(loader) should be {want_len}, the number of batches, but "
                         f"it is {got_len}.")
-        got = [[_nb06_pair(b, what) for b in dl] for _ in range(epochs)]
+        with naming(f"looping over your loader ShuffleLoader(x: {describe(x)}, y: {describe(y)}, "
+                    f"bs: {bs}, drop_last: {drop}, generator)"):
+            got = [[_nb06_pair(b, what) for b in dl] for _ in range(epochs)]
         orders = [[int(i) for xb, _ in e for i in xb[:, 0].tolist()] for e in got]
         for e, (mine, theirs) in enumerate(zip(got, want), 1):
             sizes, want_sizes = [len(xb) for xb, _ in mine], [len(xb) for xb, _ in theirs]
@@ -1082,20 +1182,6 @@ def check_ShuffleLoader(ShuffleLoader):
 
 # ---------------------------------------------------------------- notebook 07
 
-def _nb07_number(value, what):
-    "A float from the learner's result, or Wrong if it is not one number."
-    if isinstance(value, bool) or value is None:
-        raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
-    if torch.is_tensor(value):
-        if value.numel() != 1:
-            raise Wrong(f"{what} should be one number, but it is a tensor of shape "
-                        f"{tuple(value.shape)}.")
-        return float(value.item())
-    if not isinstance(value, (int, float)):
-        raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
-    return float(value)
-
-
 def _nb07_close(a, b, rel=1e-6):
     return math.isclose(a, b, rel_tol=rel, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
 
@@ -1104,7 +1190,7 @@ def _nb07_close(a, b, rel=1e-6):
 def check_fp_factor(fp_factor):
     "Exercise 07.1: the finite-population factor (n - b)/(n - 1); ValueError for b outside 1..n."
     for n, b in [(2, 1), (12396, 1), (12396, 12396), (10, 5), (12396, 256), (100, 99), (7, 3)]:
-        got = _nb07_number(call(fp_factor, n, b), f"fp_factor({n}, {b})")
+        got = as_number(call(fp_factor, n, b), f"fp_factor({n}, {b})")
         want = (n - b) / (n - 1)
         if _nb07_close(got, want):
             continue
@@ -1136,7 +1222,7 @@ def check_predicted_noise(predicted_noise):
     for tr_sigma, n, b in [(4.776, 12396, 16), (4.776, 12396, 256), (2.0, 10, 5),
                            (0.2079, 12396, 4096),
                            (3.0, 12396, 1), (1.5, 50, 50), (0.5, 9, 3)]:
-        got = _nb07_number(call(predicted_noise, tr_sigma, n, b),
+        got = as_number(call(predicted_noise, tr_sigma, n, b),
                            f"predicted_noise({tr_sigma}, {n}, {b})")
         want = tr_sigma / b * (n - b) / (n - 1)
         if _nb07_close(got, want):
@@ -1170,7 +1256,7 @@ def check_b_simple(b_simple):
              torch.randn(6, 3, generator=gen, dtype=torch.float64) + 0.8,
              torch.randn(40, 5, generator=gen) * torch.tensor([1.0, 3.0, 0.1, 0.1, 2.0]) + 0.3]
     for g in cases:
-        got = _nb07_number(call(b_simple, g), f"b_simple of a {tuple(g.shape)} tensor")
+        got = as_number(call(b_simple, g), f"b_simple of a {tuple(g.shape)} tensor")
         gd = g.double()
         mean = gd.mean(0)
         tr = (gd - mean).pow(2).sum(1).mean().item()
@@ -1242,7 +1328,7 @@ def check_b_noise(b_noise):
              (g.float(), 2.0 * torch.eye(3)),
              (g, torch.diag(torch.tensor([-1.0, 3.0, 2.0], dtype=torch.float64)))]
     for gg, h in cases:
-        got = _nb07_number(call(b_noise, gg, h), "b_noise(G, H)")
+        got = as_number(call(b_noise, gg, h), "b_noise(G, H)")
         gd, hd = gg.double(), h.double()
         n, mean = len(gd), gd.mean(0)
         dev = gd - mean
@@ -1271,16 +1357,6 @@ def check_b_noise(b_noise):
 
 
 # ---------------------------------------------------------------- notebook 08
-def _nb08_number(value, what):
-    "The learner's result as a float, or Wrong if it is not a number."
-    if torch.is_tensor(value) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, bool) or (not isinstance(value, (int, float))
-                                   and not hasattr(value, "__float__")):
-        raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
-    return float(value)
-
-
 @exercise("08", 1, "epochs_for")
 def check_epochs_for(epochs_for):
     "Exercise 08.1: how many epochs a number of optimizer steps makes."
@@ -1289,9 +1365,9 @@ def check_epochs_for(epochs_for):
     for steps, n, bs, drop in cases:
         per_epoch = n // bs if drop else math.ceil(n / bs)
         expected = steps / per_epoch
-        got = _nb08_number(call(epochs_for, steps, n, bs, drop),
+        got = as_number(call(epochs_for, steps, n, bs, drop),
                            f"epochs_for({steps}, {n}, {bs}, {drop})")
-        if math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
+        if math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-12):
             continue
         where = f"for steps={steps}, n={n}, bs={bs}, drop_last={drop} you return {got:.4g}"
         if math.isclose(got, steps * bs / n, rel_tol=1e-9):
@@ -1315,7 +1391,7 @@ def check_eps_opt(eps_opt):
     cases = [(1, 4.0, 16.0), (16, 4.0, 16.0), (1024, 4.0, 16.0), (8, 8.4, 16.1), (3, 0.5, 100.0)]
     for bs, eps_max, b_noise in cases:
         expected = eps_max / (1 + b_noise / bs)
-        got = _nb08_number(call(eps_opt, bs, eps_max, b_noise),
+        got = as_number(call(eps_opt, bs, eps_max, b_noise),
                            f"eps_opt({bs}, {eps_max}, {b_noise})")
         if math.isclose(got, expected, rel_tol=1e-6):
             continue
@@ -1326,7 +1402,7 @@ def check_eps_opt(eps_opt):
         if math.isclose(got, eps_max * bs / b_noise, rel_tol=1e-6):
             raise Wrong(f"{where}. That is linear scaling, only the small-B limit: for B much "
                         f"larger than B_noise the best rate levels off at eps_max (here "
-                        f"{expected:.4g}).")
+                        f"{eps_max:.4g}); at B={bs} it is {expected:.4g}.")
         raise Wrong(f"{where}, but eps_max / (1 + B_noise/B) is {expected:.4g}.")
 
 
@@ -1339,9 +1415,9 @@ def check_scaled_lr(scaled_lr):
     for step, base_lr, base_bs, bs, warmup in cases:
         lr = base_lr * bs / base_bs
         expected = lr if step >= warmup else base_lr + (lr - base_lr) * step / warmup
-        got = _nb08_number(call(scaled_lr, step, base_lr, base_bs, bs, warmup),
+        got = as_number(call(scaled_lr, step, base_lr, base_bs, bs, warmup),
                       f"scaled_lr({step}, {base_lr}, {base_bs}, {bs}, {warmup})")
-        if math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
+        if math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-12):
             continue
         where = (f"at step {step} of a {warmup}-step warm-up from base_lr={base_lr} "
                  f"(batch {base_bs}) to batch {bs} you return {got:.4g}")
@@ -1444,17 +1520,6 @@ def check_pick_lr(pick_lr):
 
 # ---------------------------------------------------------------- notebook 09
 
-import numbers  # noqa: E402  (numpy's and torch's scalars count as numbers too)
-
-
-def _nb09_number(value, what):
-    if torch.is_tensor(value) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise Wrong(f"{what} should be a number, but it is {type(value).__name__}.")
-    return float(value)
-
-
 def _nb09_median(values):
     v = sorted(values)
     return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
@@ -1465,10 +1530,10 @@ def check_throughput(throughput):
     "Exercise 09.1: samples per second from epoch timings, the first a warm-up: n / median of rest."
     cases = [(1000, [5.0, 2.0, 4.0, 8.0]), (4096, [0.9, 0.5, 0.25, 1.0, 2.0]), (12396, [0.4, 0.2])]
     for n, timings in cases:
-        got = _nb09_number(call(throughput, n, timings), f"throughput({n}, {timings})")
+        got = as_number(call(throughput, n, timings), f"throughput({n}, {timings})")
         timed = sorted(timings[1:])
         want = n / _nb09_median(timed)
-        if math.isclose(got, want, rel_tol=1e-9):
+        if math.isclose(got, want, rel_tol=1e-6):
             continue
         hint = f"throughput({n}, {timings}) is {got:.6g}, but it should be {want:.6g}"
         if math.isclose(got * sum(timed) / len(timed), n, rel_tol=1e-6):
@@ -1516,7 +1581,9 @@ def check_label_runs(label_runs):
     cases = [(torch.tensor([1] * 10 + [0] * 7).unsqueeze(1), 4),  # (n, 1), like train_y
              (torch.tensor([1, 0] * 6), 3),
              (torch.tensor([0] * 5 + [1] * 3), 4),
-             (torch.tensor([1] * 8).unsqueeze(1), 3)]
+             (torch.tensor([1] * 8).unsqueeze(1), 3),
+             (torch.tensor([1, 1, 0, 0, 1, 1]), 2),  # a kind comes back: a new run
+             (torch.tensor([1] * 4 + [0] * 8 + [1] * 4 + [0, 1]).unsqueeze(1), 4)]
     for y, bs in cases:
         kinds, want = _kinds_of_batches(y, bs)
         got = call(label_runs, y, bs)
@@ -1526,11 +1593,21 @@ def check_label_runs(label_runs):
                 for r in got):
             raise Wrong(f"{label} should return a list of (kind, number of batches) pairs, "
                         f"but it returns {got!r}.")
-        got = [(r[0], int(r[1])) for r in got]
+        if not all(isinstance(kind, str) for kind, _ in got):
+            raise Wrong(f"{label} returns {got!r:.80}: name the kinds with the strings 'only 3s', "
+                        f"'only 7s' and 'mixed'.")
+        got = [(kind, as_number(count, f"the number of batches of {label}'s run {i}",
+                                whole=True)) for i, (kind, count) in enumerate(got)]
         if got == want:
             continue
         if {k for k, _ in got} - {"only 3s", "only 7s", "mixed"}:
             raise Wrong(f"{label} returns {got}: name the kinds 'only 3s', 'only 7s' and 'mixed'.")
+        totals = Counter(kinds)
+        if len(got) == len(totals) and dict(got) == totals:
+            raise Wrong(f"{label} returns {got}, the number of batches of each kind, but it "
+                        f"should be {want}: count runs, not kinds. A run is a stretch of "
+                        f"consecutive batches of one kind, so a kind that comes back after another "
+                        f"starts a new run.")
         if sum(c for _, c in got) == len(y) // bs and len(y) % bs:
             raise Wrong(f"{label} returns {got}, but it should be {want}: the last, partial batch "
                         f"counts too (a loader without drop_last yields it).")
@@ -1611,7 +1688,7 @@ def check_tie_or_winner(tie_or_winner):
 def check_saved_bytes_per_sample(saved_bytes_per_sample):
     "Exercise 09.5: bytes autograd saves a sample for Linear/ReLU `sizes`, sigmoid and mnist_loss."
     for sizes in ([784, 30, 1], [784, 1], [784, 100, 50, 1], [20, 5, 1]):
-        got = _nb09_number(call(saved_bytes_per_sample, sizes), f"saved_bytes_per_sample({sizes})")
+        got = as_number(call(saved_bytes_per_sample, sizes), f"saved_bytes_per_sample({sizes})")
         floats = sum(sizes[:-1]) + 1
         want = 4 * floats + 1
         if got == want:
@@ -1650,11 +1727,11 @@ def check_effective_lr(effective_lr):
         (0.1, 256, 64, 8, 1), (0.5, 64, 32, 4, 2), (0.1, 512, 16, 4, 1), (2.0, 128, 64, 2, 1),
         (0.05, 100, 25, 1, 8)]
     for base_lr, base_bs, b, k, acc in cases:
-        got = call(effective_lr, base_lr, base_bs, b, k, acc)
+        what = f"for base_lr={base_lr} at batch {base_bs}, {k} ranks of {b}, accum_steps={acc}"
+        got = as_number(call(effective_lr, base_lr, base_bs, b, k, acc),
+                        f"the learning rate {what}")
         expected = base_lr * b * k * acc / base_bs
-        if isinstance(got, (int, float)) and not isinstance(got, bool) and not math.isclose(
-                got, expected, rel_tol=1e-6):
-            what = f"for base_lr={base_lr} at batch {base_bs}, {k} ranks of {b}, accum_steps={acc}"
+        if not math.isclose(got, expected, rel_tol=1e-6):
             if math.isclose(got, base_lr * b / base_bs, rel_tol=1e-6):
                 raise Wrong(f"{what} you return {got:.4g}: you scaled by the per-rank batch only. "
                             f"SGD's batch is the ranks' batches together, {k} x {b} = {k * b}.")
@@ -1664,8 +1741,7 @@ def check_effective_lr(effective_lr):
             if math.isclose(got, base_lr * math.sqrt(b * k * acc / base_bs), rel_tol=1e-6):
                 raise Wrong(f"{what} you return {got:.4g}: that is square-root scaling; the linear "
                             f"rule multiplies the learning rate by the ratio of the batch sizes.")
-        expect_close(got, expected, f"the learning rate for base_lr={base_lr} at batch {base_bs}, "
-                                    f"{k} ranks of {b}, accum_steps={acc}", atol=0, rtol=1e-6)
+        expect_close(got, expected, f"the learning rate {what}", atol=0, rtol=1e-6)
 
 
 @exercise("10", 2, "dp_speedup")
@@ -1673,11 +1749,10 @@ def check_dp_speedup(dp_speedup):
     "Exercise 10.2: the speed-up of k ranks over one process, with an all-reduce every step."
     for one, comm, k in [(1.0, 0.0, 4), (0.001, 0.001, 2), (0.010, 0.001, 8), (2.0, 0.5, 1),
                          (0.3, 0.05, 3)]:
-        got = call(dp_speedup, one, comm, k)
-        expected = one / (one / k + comm)
         what = f"for one_process_s={one}, all_reduce_s={comm}, world_size={k}"
-        if isinstance(got, (int, float)) and not isinstance(got, bool) and not math.isclose(
-                got, expected, rel_tol=1e-6):
+        got = as_number(call(dp_speedup, one, comm, k), f"the speed-up {what}")
+        expected = one / (one / k + comm)
+        if not math.isclose(got, expected, rel_tol=1e-6):
             if math.isclose(got, k, rel_tol=1e-6):
                 raise Wrong(f"{what} you return {got:.4g}: that leaves out the all-reduce, which "
                             f"every step pays however many ranks there are.")
@@ -1706,11 +1781,12 @@ def check_shard_indices(shard_indices):
         got = call(shard_indices, n, k, r, drop)
         expected = _sampler_shard(n, k, r, drop)
         what = f"for n={n}, world_size={k}, rank={r}, drop_last={drop}"
-        if torch.is_tensor(got):
-            got = got.tolist()
+        if (torch.is_tensor(got) or isinstance(got, np.ndarray)) and got.ndim == 1:
+            got = list(got)
         if not isinstance(got, (list, tuple, range)):
-            raise Wrong(f"{what} you return a {type(got).__name__}: return the list of indices.")
-        got = [int(i) for i in got]
+            raise Wrong(f"{what} you return {what_it_is(got)}: return the list of indices.")
+        got = [as_number(i, f"{what} your index number {pos}", whole=True)
+               for pos, i in enumerate(got)]
         if got == expected:
             continue
         if len(got) == len(expected) and got == list(range(r * len(got), (r + 1) * len(got))):
@@ -1774,7 +1850,7 @@ def check_accumulate_grads(accumulate_grads):
         x, y = torch.randn(n, 6, generator=g), torch.randint(0, 2, (n, 1), generator=g)
         net = _tiny_net(seed)
         model = _Recorder(copy.deepcopy(net))  # the check's own objects, so it may look inside
-        accumulate_grads(model, x.clone(), y.clone(), micro_bs)
+        call_uncopied(accumulate_grads, model, x.clone(), y.clone(), micro_bs)
         got = _grads(model.net)
         what = f"for a batch of {n} in micro-batches of at most {micro_bs}"
         pieces = [(x[i:i + micro_bs], y[i:i + micro_bs]) for i in range(0, n, micro_bs)]

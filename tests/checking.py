@@ -1,4 +1,7 @@
 """What the tests of the exercise checks share: run a check on an answer, and say what it must find."""
+import numpy as np
+import torch
+
 import checks
 
 
@@ -26,3 +29,28 @@ def assert_wrong(check, answer, *phrases):
 
 
 rejects = assert_wrong
+
+
+# One number as a learner's code may return it: each of these must pass where a number is asked.
+NUMBER_KINDS = {
+    "float": float,
+    "NumPy float32": np.float32,
+    "NumPy float64": np.float64,
+    "0-d float32 tensor": lambda v: torch.tensor(v, dtype=torch.float32),
+    "0-d float64 tensor": lambda v: torch.tensor(v, dtype=torch.float64),
+    "tensor of shape (1,)": lambda v: torch.tensor([v]),
+}
+# A count as a learner's code may return it, where a whole number (an int) is asked.
+COUNT_KINDS = {
+    "int": int,
+    "NumPy int64": np.int64,
+    "0-d int64 tensor": lambda v: torch.tensor(v),
+    "tensor of shape (1,)": lambda v: torch.tensor([v]),
+}
+
+
+def returning(kind, reference):
+    "The answer `reference` gives, turned into `kind`: a function of `kind`(reference(...))."
+    def answer(*args, **kwargs):
+        return kind(reference(*args, **kwargs))
+    return answer

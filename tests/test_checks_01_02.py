@@ -2,11 +2,12 @@
 import math
 import time
 
+import numpy as np
 import pytest
 import torch
 
 import checks
-from checking import assert_passes, assert_wrong
+from checking import COUNT_KINDS, NUMBER_KINDS, assert_passes, assert_wrong, returning
 
 
 # ---------------------------------------------------------------- 01.1 n_batches
@@ -21,10 +22,17 @@ def test_n_batches_accepts_the_reference():
     assert_passes(checks.check_n_batches, n_batches)
 
 
+@pytest.mark.parametrize("kind", COUNT_KINDS)
+def test_n_batches_takes_a_count_of_any_integer_kind(kind):
+    assert_passes(checks.check_n_batches, returning(COUNT_KINDS[kind], n_batches))
+
+
 @pytest.mark.parametrize("wrong,words", [
     (lambda n, bs, drop_last=False: n // bs, "partial batch that counts too"),
     (lambda n, bs, drop_last=False: math.ceil(n / bs), "the partial last batch is thrown away"),
     (lambda n, bs, drop_last=False: n // bs if drop_last else n / bs, "a whole number (an int)"),
+    (lambda n, bs, drop_last=False: np.float64(n_batches(n, bs, drop_last)),
+     "is NumPy's float64 3.0: it should be a whole number (an int)"),
     (lambda n, bs, drop_last=False: n // bs if drop_last else -(-n // bs),
      "raises ZeroDivisionError"),
     (lambda n, bs, drop_last=False: 0 if bs < 1 else n_batches(n, bs, drop_last), "below 1"),
@@ -71,11 +79,18 @@ def test_batch_mean_accuracy_accepts_the_reference():
                   lambda correct, bs: torch.stack([b.mean() for b in correct.split(bs)]).mean())
 
 
+@pytest.mark.parametrize("kind", NUMBER_KINDS)
+def test_batch_mean_accuracy_takes_any_kind_of_number(kind):
+    assert_passes(checks.check_batch_mean_accuracy,
+                  returning(NUMBER_KINDS[kind], batch_mean_accuracy))
+
+
 @pytest.mark.parametrize("wrong,words", [
     (lambda correct, bs: correct.mean().item(), "the fraction of all items"),
     (lambda correct, bs: torch.stack([b.mean() for b in correct.split(bs) if len(b) == bs]).mean(),
      "leaving out the last, partial batch"),
-    (lambda correct, bs: torch.stack([b.mean() for b in correct.split(bs)]), "a tensor of"),
+    (lambda correct, bs: torch.stack([b.mean() for b in correct.split(bs)]),
+     "should be one number, but it is a float32 tensor of shape (4,)"),
     (lambda correct, bs: correct.sum().item() / bs, "off from the reference"),
 ])
 def test_batch_mean_accuracy_rejects(wrong, words):
@@ -245,7 +260,7 @@ def test_collate_accepts_the_reference():
 
 
 @pytest.mark.parametrize("wrong,words", [
-    (lambda batch: list(collate(batch)), "return a tuple, one entry per field"),
+    (lambda batch: list(collate(batch)), "returns a list: return a tuple, not a list"),
     (lambda batch: tuple(torch.cat(v) if torch.is_tensor(v[0]) else c
                          for v, c in zip(zip(*batch), collate(batch))), "torch.cat joins the rows"),
     (lambda batch: tuple(zip(*batch)), "should be one tensor"),

@@ -1,8 +1,9 @@
 """The checks of notebooks 03 and 04 accept the reference answers, name what is wrong in others."""
+import pytest
 import torch
 
 import checks
-from checking import assert_passes, assert_wrong
+from checking import NUMBER_KINDS, assert_passes, assert_wrong, returning
 
 
 # ---------------------------------------------------------------- notebook 03
@@ -80,6 +81,11 @@ def test_pixel_accuracy():
     assert_wrong(check, sevens_counted_as_threes, "NOT closer to the mean 3")
     assert_wrong(check, rmse, "pixel similarity gets 0.7500 right")
     assert_wrong(check, lambda t, s, m3, m7: torch.tensor([0.75, 0.75]), "one number")
+
+
+@pytest.mark.parametrize("kind", NUMBER_KINDS)
+def test_pixel_accuracy_takes_any_kind_of_number(kind):
+    assert_passes(checks.check_pixel_accuracy, returning(NUMBER_KINDS[kind], pixel_accuracy))
 
 
 def test_the_synthetic_digits_are_not_all_easy():
@@ -199,7 +205,7 @@ def test_gradient():
     assert_wrong(check, accumulates, "1 too big", "backward() adds to .grad")
     assert_wrong(check, on_weights_that_track_nothing, "all zeros", "requires_grad_()")
     assert_wrong(check, crashes_on_accuracy, "raised RuntimeError", "return zeros")
-    assert_wrong(check, returns_none_for_accuracy, "should be a tensor, but it is NoneType")
+    assert_wrong(check, returns_none_for_accuracy, "should be a tensor, but it is None")
     assert_wrong(check, lambda *a: -gradient(*a), "wrong sign")
 
 

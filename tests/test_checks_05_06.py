@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import checks
-from checking import assert_wrong, status
+from checking import NUMBER_KINDS, assert_passes, assert_wrong, returning, status
 
 
 # ---------------------------------------------------------------- 05.1 sgd_update
@@ -139,6 +139,11 @@ def test_image_accuracy_accepts_the_reference_rounded_or_as_a_tensor():
                   lambda m, dl: torch.tensor(image_accuracy(m, dl))).status == "passed"
 
 
+@pytest.mark.parametrize("kind", NUMBER_KINDS)
+def test_image_accuracy_takes_any_kind_of_number(kind):
+    assert_passes(checks.check_image_accuracy, returning(NUMBER_KINDS[kind], image_accuracy))
+
+
 def test_image_accuracy_catches_the_unweighted_mean_of_batches():
     def unweighted(model, dl):
         with torch.no_grad():
@@ -159,7 +164,8 @@ def test_image_accuracy_catches_a_list_of_batch_accuracies():
     def per_batch(model, dl):
         with torch.no_grad():
             return [((model(xb).sigmoid() > 0.5) == yb).float().mean().item() for xb, yb in dl]
-    assert_wrong(checks.check_image_accuracy, per_batch, "return one number")
+    assert_wrong(checks.check_image_accuracy, per_batch, "your accuracy should be one number",
+                 "a list")
 
 
 # ---------------------------------------------------------------- 05.4 collapse_linear
@@ -210,6 +216,11 @@ def test_collate_pairs_catches_unstacked_fields_and_a_swap():
         xs, ys = zip(*items)
         return torch.stack(ys), torch.stack(xs)
     assert_wrong(checks.check_collate_pairs, swapped, "swapped")
+
+
+def test_collate_pairs_refuses_a_list_as_notebook_02s_collate_does():
+    assert_wrong(checks.check_collate_pairs, lambda items: list(collate_pairs(items)),
+                 "you return a list: return a tuple, not a list, (xb, yb)")
 
 
 def test_collate_pairs_catches_the_items_unchanged():

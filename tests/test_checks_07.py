@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import checks
-from checking import rejects, status
+from checking import NUMBER_KINDS, assert_passes, rejects, returning, status
 
 
 # ---------------------------------------------------------------- 07.1 fp_factor
@@ -168,6 +168,15 @@ def test_b_noise_mistakes():
     rejects(checks.check_b_noise, simple, "B_simple")
     rejects(checks.check_b_noise, product_of_traces, "not tr(H)·tr(Σ)")
     rejects(checks.check_b_noise, unbiased, "not n - 1")
+
+
+@pytest.mark.parametrize("kind", NUMBER_KINDS)
+@pytest.mark.parametrize("check,reference", [
+    (checks.check_fp_factor, fp_factor), (checks.check_predicted_noise, predicted_noise),
+    (checks.check_b_simple, b_simple), (checks.check_b_noise, b_noise)],
+    ids=["fp_factor", "predicted_noise", "b_simple", "b_noise"])
+def test_a_number_of_any_kind_passes(check, reference, kind):
+    assert_passes(check, returning(NUMBER_KINDS[kind], reference))
 
 
 @pytest.mark.parametrize("check", [checks.check_fp_factor, checks.check_predicted_noise,

@@ -1,5 +1,7 @@
 "The checks of notebook 09's exercises accept the reference solutions and name what is wrong."
+import itertools
 import statistics
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -8,7 +10,7 @@ from torch import nn
 
 import checks
 import utils
-from checking import rejects, status
+from checking import COUNT_KINDS, NUMBER_KINDS, assert_passes, rejects, returning, status
 
 
 # ---------------------------------------------------------------- 09.1 throughput
@@ -65,6 +67,37 @@ def full_batches_only(y, bs):
 
 def single_labels(y, bs):
     return label_runs(y, 1)
+
+
+def kinds_counted(y, bs):
+    "Counts each kind of batch with a Counter: the same as the runs until a kind comes back."
+    kinds = [k for k, c in label_runs(y, bs) for _ in range(c)]
+    return list(Counter(kinds).items())
+
+
+def test_label_runs_takes_a_kind_back_after_another_as_a_new_run():
+    assert label_runs(torch.tensor([1, 1, 0, 0, 1, 1]), 2) == [
+        ("only 3s", 1), ("only 7s", 1), ("only 3s", 1)]
+    rejects(checks.check_label_runs, kinds_counted, "label_runs(y=[1, 1, 0, 0, 1, 1], bs=2)",
+            "the number of batches of each kind", "count runs, not kinds")
+
+
+def test_label_runs_takes_the_other_correct_answers():
+    def grouped(y, bs):
+        kinds = ["only 3s" if b.all() else "only 7s" if not b.any() else "mixed"
+                 for b in y.flatten().split(bs)]
+        return [(kind, len(list(run))) for kind, run in itertools.groupby(kinds)]
+    assert status(checks.check_label_runs, grouped).passed
+    for kind in COUNT_KINDS.values():
+        assert status(checks.check_label_runs,
+                      lambda y, bs: [(k, kind(c)) for k, c in label_runs(y, bs)]).passed
+
+
+def test_label_runs_refuses_counts_that_are_not_whole_numbers():
+    rejects(checks.check_label_runs, lambda y, bs: [(k, float(c)) for k, c in label_runs(y, bs)],
+            "it should be a whole number (an int)")
+    rejects(checks.check_label_runs, lambda y, bs: [(k, str(c)) for k, c in label_runs(y, bs)],
+            "should be a number, but it is '2', a str")
 
 
 @pytest.mark.parametrize("wrong,message", [
@@ -170,6 +203,15 @@ def test_saved_bytes_reference_passes_and_matches_autograd():
 ])
 def test_saved_bytes_rejects(wrong, message):
     rejects(checks.check_saved_bytes_per_sample, wrong, message)
+
+
+@pytest.mark.parametrize("kind", NUMBER_KINDS)
+@pytest.mark.parametrize("check,reference", [
+    (checks.check_throughput, throughput),
+    (checks.check_saved_bytes_per_sample, saved_bytes_per_sample)],
+    ids=["throughput", "saved_bytes_per_sample"])
+def test_a_number_of_any_kind_passes(check, reference, kind):
+    assert_passes(check, returning(NUMBER_KINDS[kind], reference))
 
 
 @pytest.mark.parametrize("check", [checks.check_throughput, checks.check_label_runs,

@@ -7,7 +7,7 @@ import torch
 
 import checks
 from utils import mnist_loss
-from checking import assert_passes, assert_wrong
+from checking import COUNT_KINDS, NUMBER_KINDS, assert_passes, assert_wrong, returning
 
 
 # ---------------------------------------------------------------- 10.1 effective_lr
@@ -66,6 +66,14 @@ def test_dp_speedup_upside_down():
                  "DDP's time over one process's")
 
 
+@pytest.mark.parametrize("kind", NUMBER_KINDS)
+@pytest.mark.parametrize("check,reference", [
+    (checks.check_effective_lr, effective_lr), (checks.check_dp_speedup, dp_speedup)],
+    ids=["effective_lr", "dp_speedup"])
+def test_a_number_of_any_kind_passes(check, reference, kind):
+    assert_passes(check, returning(NUMBER_KINDS[kind], reference))
+
+
 # ---------------------------------------------------------------- 10.3 shard_indices
 
 def shard_indices(n, world_size, rank, drop_last=False):
@@ -85,6 +93,17 @@ def test_shard_indices_reference_passes():
 
 def test_shard_indices_as_a_tensor_passes_too():
     assert_passes(checks.check_shard_indices, lambda *a: torch.tensor(shard_indices(*a)))
+
+
+@pytest.mark.parametrize("kind", COUNT_KINDS)
+def test_shard_indices_takes_indices_of_any_integer_kind(kind):
+    assert_passes(checks.check_shard_indices,
+                  lambda *a: [COUNT_KINDS[kind](i) for i in shard_indices(*a)])
+
+
+def test_shard_indices_refuses_indices_that_are_not_whole_numbers():
+    assert_wrong(checks.check_shard_indices, lambda *a: [float(i) for i in shard_indices(*a)],
+                 "your index number 0 is 0.0, a float: it should be a whole number (an int)")
 
 
 def test_shard_indices_contiguous_blocks():
@@ -119,7 +138,7 @@ def test_shard_indices_pads_with_the_last_index():
 
 def test_shard_indices_returns_nothing_useful():
     assert_wrong(checks.check_shard_indices, lambda n, k, r, drop_last=False: n // k,
-                 "you return a int: return the list of indices")
+                 "you return 7, an int: return the list of indices")
 
 
 # ---------------------------------------------------------------- 10.4 accumulate_grads

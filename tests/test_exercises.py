@@ -1,9 +1,12 @@
 """The exercise machinery: learner notebooks match their solutions, stubs never pass, progress()."""
+import math
 import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
+import torch
 
 import checks
 
@@ -102,3 +105,130 @@ def test_no_two_sections_of_checks_define_the_same_name():
     tree = ast.parse((ROOT / "checks.py").read_text())
     names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
     assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
+# ---------------------------------------------------------------- one number: one rule for all
+
+ONE_NUMBER = [(0.25, 0.25), (3, 3.0), (np.float32(0.25), 0.25), (np.float64(0.25), 0.25),
+              (np.int64(3), 3.0), (np.array(0.25), 0.25), (np.array([0.25]), 0.25),
+              (torch.tensor(3), 3.0), (torch.tensor([[0.25]]), 0.25),
+              (torch.tensor(0.25, requires_grad=True), 0.25)] + [
+              (torch.tensor(0.25, dtype=dtype), 0.25)
+              for dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64)]
+
+
+@pytest.mark.parametrize("value,number", ONE_NUMBER,
+                         ids=[checks.describe(v) for v, _ in ONE_NUMBER])
+def test_one_number_is_a_python_or_numpy_scalar_or_an_array_or_tensor_of_one_value(value, number):
+    got = checks.as_number(value, "your x")
+    assert type(got) is float and got == number
+
+
+def test_nan_is_a_number_too():
+    assert math.isnan(checks.as_number(math.nan, "x"))
+    assert math.isnan(checks.as_number(torch.tensor(math.nan, dtype=torch.float64), "x"))
+
+
+@pytest.mark.parametrize("value,words", [
+    (True, "your x is True, a bool: True and False are truth values, not numbers"),
+    (np.bool_(False), "NumPy's bool False: True and False are truth values"),
+    (torch.tensor(True), "a bool tensor of shape (): True and False are truth values"),
+    (torch.tensor([0.5, 0.5]), "should be one number, but it is a float32 tensor of shape (2,)"),
+    (np.zeros(3), "should be one number, but it is a NumPy array of shape (3,) (float64)"),
+    ([0.5], "should be one number, but it is [0.5], a list"),
+    ("0.5", "should be a number, but it is '0.5', a str"),
+    (None, "should be a number, but it is None"),
+    (1j, "should be a number, but it is 1j, a complex"),
+    (torch.tensor(1j), "should be a number, but it is a complex64 tensor of shape ()"),
+], ids=repr)
+def test_what_is_not_one_number_is_named(value, words):
+    with pytest.raises(checks.Wrong) as raised:
+        checks.as_number(value, "your x")
+    assert words in str(raised.value)
+
+
+@pytest.mark.parametrize("value", [3, np.int64(3), torch.tensor(3),
+                                   torch.tensor([3], dtype=torch.int32)], ids=checks.describe)
+def test_a_count_is_a_whole_number_of_an_integer_type(value):
+    got = checks.as_number(value, "n", whole=True)
+    assert type(got) is int and got == 3
+
+
+@pytest.mark.parametrize("value", [3.0, np.float64(3.0), torch.tensor(3.0)], ids=checks.describe)
+def test_a_count_of_a_float_type_is_refused_with_what_to_use(value):
+    with pytest.raises(checks.Wrong, match=r"should be a whole number \(an int\); // and math"):
+        checks.as_number(value, "n", whole=True)
+    with pytest.raises(checks.Wrong, match="truth values"):
+        checks.as_number(True, "n", whole=True)
+
+
+def test_every_check_takes_its_numbers_through_the_one_rule():
+    "No section of checks.py keeps a number helper of its own (there were four, and they differed)."
+    import ast
+    tree = ast.parse((ROOT / "checks.py").read_text())
+    helpers = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and "number" in n.name]
+    assert helpers == ["as_number"]
+
+
+# ---------------------------------------------------------------- code that raises: which call
+
+def test_code_that_raises_is_named_with_the_call_that_raised():
+    def b_simple(G):
+        if G.dtype != torch.float64:  # an assert, as pytest leaves it in a learner's notebook
+            raise AssertionError("b_simple expects float64")
+        return 1.0
+    message = checks.evaluate(checks.check_b_simple.exercise.check, b_simple).message
+    assert message.startswith("calling b_simple(G: a float32 tensor of shape (4, 2)) raised "
+                              "AssertionError: b_simple expects float64 (line "), message
+    assert "raise AssertionError(" in message
+
+
+def test_a_shape_error_names_every_argument_and_the_learners_line():
+    def b_noise(G, H):
+        return torch.einsum("ij,ij->", G, H)  # torch's own Python code raises, inside einsum
+    message = checks.evaluate(checks.check_b_noise.exercise.check, b_noise).message
+    assert message.startswith("calling b_noise(G: a float64 tensor of shape (8, 3), H: a float64 "
+                              "tensor of shape (3, 3)) raised RuntimeError: "), message
+    assert "torch.einsum(" in message
+
+
+def test_an_exception_without_words_a_method_and_a_loop_are_named_too():
+    def pairs(xs, ys):
+        raise NotADirectoryError()
+    message = checks.evaluate(checks.check_pairs.exercise.check, pairs).message
+    assert "calling pairs(xs: [1, 2, 3, 4], ys: 'abcd') raised NotADirectoryError (line" in message
+
+    class SimpleOptim:
+        def __init__(self, params, lr):
+            self.params = list(params)
+
+        def step(self):
+            raise IndexError("no such parameter")
+
+        def zero_grad(self):
+            pass
+    message = checks.evaluate(checks.check_SimpleOptim.exercise.check, SimpleOptim).message
+    assert "calling SimpleOptim.step() raised IndexError: no such parameter" in message
+
+    class ShuffleLoader:
+        def __init__(self, x, y, bs, drop_last, generator):
+            self.x = x
+
+        def __len__(self):
+            return 3 if len(self.x) == 10 else 2
+
+        def __iter__(self):
+            yield self.x[[100]]
+    message = checks.evaluate(checks.check_ShuffleLoader.exercise.check, ShuffleLoader).message
+    assert message.startswith("looping over your loader ShuffleLoader(x: a float32 tensor of "
+                              "shape (10, 3), y: an int64 tensor of shape (10, 1), bs: 4, "
+                              "drop_last: False, generator) raised IndexError"), message
+
+
+def test_a_check_still_sees_the_exception_it_asks_for():
+    "Naming the call changes no exception: fp_factor's check wants the ValueError itself."
+    def fp_factor(n, b):
+        if not 1 <= b <= n:
+            raise ValueError("b outside 1..n")
+        return (n - b) / (n - 1)
+    assert checks.evaluate(checks.check_fp_factor.exercise.check, fp_factor).passed

@@ -4,30 +4,69 @@
 #   ./course.sh lab    open the course in JupyterLab (extra arguments go to `jupyter lab`)
 #   ./course.sh test   run every test: unit tests, then every notebook under nbval
 #   ./course.sh setup  only make the environments
+# .venv/ is made with the newest supported Python found (python3.13, python3.12, python3.11,
+# python3), or with PYTHON=/path/to/python if set; an existing .venv/ is kept.
 # `setup` and `test` also make .venv-colab/ for tests/test_explorers_colab.py: Colab's ipywidgets
 # and IPython (requirements-colab.txt) over .venv/'s packages.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-PYTHON=${PYTHON:-python3.11}
+PYTHONS="3.13 3.12 3.11"  # the supported Pythons, newest first: pyproject.toml and README agree
+RANGE="${PYTHONS##* } to ${PYTHONS%% *}"
 VENV=.venv
 COLAB_VENV=.venv-colab
 FIRST_NOTEBOOK=notebooks/01_dataloader_basics.ipynb
 
-setup() {
-  if ! command -v "$PYTHON" >/dev/null; then
-    echo "course.sh: $PYTHON not found. Install Python 3.11 (or set PYTHON=/path/to/python3.11)." >&2
-    exit 1
+die() { echo "course.sh: $*" >&2; exit 1; }
+
+# Prints a Python's version as 3.N; fails if it does not run (a pyenv shim for a Python that pyenv
+# has not activated is on PATH but exits 127, so `command -v` is not enough).
+py_version() { "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null; }
+
+supported() { [[ " $PYTHONS " == *" $1 "* ]]; }
+
+pick_python() {
+  local py v best="" best_v=""
+  if [ -n "${PYTHON:-}" ]; then
+    v=$(py_version "$PYTHON") || die "PYTHON=$PYTHON does not run"
+    supported "$v" || die "PYTHON=$PYTHON is Python $v; the course supports Python $RANGE"
+    echo "$PYTHON"
+    return
   fi
-  local want have=""
-  want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d" " -f1)  # what the install depends on
+  for py in $(printf 'python%s ' $PYTHONS) python3; do
+    v=$(py_version "$py") && supported "$v" || continue
+    if [ -z "$best" ] || [ "${v#3.}" -gt "${best_v#3.}" ]; then best=$py best_v=$v; fi
+  done
+  [ -n "$best" ] || die "found no Python $RANGE (tried $(printf 'python%s, ' $PYTHONS)python3)." \
+    "Install one, or set PYTHON=/path/to/python3.N"
+  echo "$best"
+}
+
+setup() {
+  local want have="" v python
+  if [ -e "$VENV/bin/python" ] || [ -L "$VENV/bin/python" ]; then
+    v=$(py_version "$VENV/bin/python") ||
+      die "$VENV/bin/python does not run (was its Python removed?): rm -rf $VENV and run again"
+    supported "$v" || die "$VENV/ was made with Python $v; the course supports Python $RANGE:" \
+      "rm -rf $VENV and run again (PYTHON=/path/to/python3.N picks the Python)"
+    if [ -n "${PYTHON:-}" ] && [ "$(py_version "$PYTHON" || true)" != "$v" ]; then
+      echo "course.sh: keeping $VENV/ (Python $v); PYTHON=$PYTHON applies when it is made anew" \
+        "(rm -rf $VENV)" >&2
+    fi
+  fi
+  want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d" " -f1)  # what the install reads
   [ -f "$VENV/.requirements.sha256" ] && have=$(cat "$VENV/.requirements.sha256")
   if [ "$want" = "$have" ]; then
     return
   fi
-  echo "course.sh: installing the course environment into $VENV/ (first time: ~6 GB, several minutes)"
-  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  if [ ! -x "$VENV/bin/python" ]; then
+    python=$(pick_python)
+    echo "course.sh: making $VENV/ with $python (Python $(py_version "$python"))"
+    "$python" -m venv "$VENV" || { rm -rf "$VENV"; die "$python -m venv failed (see above)"; }
+  fi
+  echo "course.sh: installing the course environment into $VENV/" \
+    "(first time: ~6 GB, several minutes)"
   "$VENV/bin/python" -m pip install --quiet -r requirements.txt
-  # Lets every notebook, test and kernel of this environment `import utils` from the repository root.
+  # Lets this environment's notebooks, tests and kernels `import utils` from the repository root.
   "$VENV/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e .
   echo "$want" > "$VENV/.requirements.sha256"
 }

@@ -1,7 +1,10 @@
 """The project's own promises: one source of versions, the README's commands, CI runs the tests."""
 import re
+import tomllib
 from importlib.metadata import version
 from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,8 +25,8 @@ def test_every_requirement_is_pinned_and_installed_at_that_version():
 def test_environment_yml_installs_requirements_txt_and_writes_no_version():
     env = (ROOT / "environment.yml").read_text()
     assert "- -r requirements.txt" in env
-    assert "python=3.11" in env
-    assert not re.search(r"==|>=|<=", env)
+    without_python = re.sub(r"(?m)^  - python[<>=].*$", "", env)  # its range: tested below
+    assert not re.search(r"==|>=|<=", without_python)
     assert not any(name in env for name in pins())
 
 
@@ -55,11 +58,22 @@ def test_readme_maps_every_notebook():
         assert f"(notebooks/{nb.name})" in readme, f"README's course map misses {nb.name}"
 
 
-def test_one_python_version_everywhere():
-    "README, pyproject.toml, environment.yml and course.sh name the same Python: 3.11."
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    assert re.search(r'requires-python = "~=3\.11\.0"', pyproject)
-    assert "python=3.11" in (ROOT / "environment.yml").read_text()
-    assert "PYTHON=${PYTHON:-python3.11}" in (ROOT / "course.sh").read_text()
+def supported(spec):
+    "The Python 3 minor versions (as '3.N') that a version specifier such as '>=3.11,<3.14' allows."
+    return [f"3.{n}" for n in range(30) if f"3.{n}" in SpecifierSet(spec)]
+
+
+def test_one_python_range_everywhere():
+    "pyproject.toml, environment.yml, course.sh and the README support the same Pythons."
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    pythons = supported(pyproject["project"]["requires-python"])
+    assert pythons, "requires-python allows no Python 3"
+    env = re.findall(r"(?m)^  - python([<>=].*)$", (ROOT / "environment.yml").read_text())
+    assert len(env) == 1 and supported(env[0]) == pythons
+    course_sh = re.findall(r'(?m)^PYTHONS="([\d. ]+)"', (ROOT / "course.sh").read_text())
+    assert len(course_sh) == 1 and course_sh[0].split() == pythons[::-1]  # newest first
     readme = (ROOT / "README.md").read_text()
-    assert "Python 3.11" in readme and not re.search(r"Python 3\.(?!11)\d+", readme)
+    ranges = re.findall(r"Python (3\.\d+)–(3\.\d+)", readme)
+    assert ranges and set(ranges) == {(pythons[0], pythons[-1])}
+    named = re.findall(r"Python (3\.\d+)", readme) + re.findall(r"python(3\.\d+)", readme)
+    assert set(named) <= set(pythons), "the README names a Python the course does not support"

@@ -7,7 +7,7 @@
 # .venv/ is made with the newest supported Python found (python3.13, python3.12, python3.11,
 # python3), or with PYTHON=/path/to/python if set; an existing .venv/ is kept.
 # `setup` and `test` also make .venv-colab/ for tests/test_explorers_colab.py: Colab's ipywidgets
-# and IPython (requirements-colab.txt) over .venv/'s packages.
+# and IPython (requirements-colab.txt) over .venv/'s packages; COURSE_COLAB_VENV=0 skips it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 PYTHONS="3.13 3.12 3.11"  # the supported Pythons, newest first: pyproject.toml and README agree
@@ -73,6 +73,7 @@ setup() {
 
 setup_colab() {
   local want have="" purelib site main
+  [ "${COURSE_COLAB_VENV:-1}" = 0 ] && return  # then tests/test_explorers_colab.py is skipped
   want=$(cat requirements-colab.txt "$VENV/.requirements.sha256" | sha256sum | cut -d" " -f1)
   [ -f "$COLAB_VENV/.requirements.sha256" ] && have=$(cat "$COLAB_VENV/.requirements.sha256")
   if [ "$want" = "$have" ]; then

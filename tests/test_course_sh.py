@@ -53,7 +53,7 @@ def course(tmp_path):
             write_stub(stubs / name, v)
         log.write_text("")
         env = {"PATH": f"{stubs}:/usr/bin:/bin", "STUB_LOG": str(log), "HOME": str(tmp_path),
-               **env}
+               "COURSE_COLAB_VENV": "0", **env}  # .venv-colab/ needs a real .venv/
         done = subprocess.run([str(repo / "course.sh"), "setup"], env=env, capture_output=True,
                               text=True, timeout=60)
         calls = [line.replace(f"{stubs}/", "") for line in log.read_text().splitlines()]

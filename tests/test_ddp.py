@@ -275,9 +275,9 @@ def test_the_notebooks_torchrun_command_runs_and_matches_one_process():
     assert float(match.group(1)) < 1e-5
     nb = json.loads(NOTEBOOK.read_text())
     printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
-    in_notebook = re.search(r"DDP vs one process, batch 128: largest weight difference (\S+)",
-                            printed)
-    assert match.group(1) == in_notebook.group(1)  # the same run as the notebook's launch
+    # the same check as the notebook's launch, which prints it as a bound
+    assert "DDP vs one process, batch 128: weights equal within 1e-6: True" in printed
+    assert float(match.group(1)) < 1e-6
 
 
 # ---------------------------------------------------------------- a notebook's kernel: failed cells

@@ -43,7 +43,8 @@ def test_ci_runs_the_readme_test_command():
     assert "./course.sh lab" in readme and "./course.sh test" in readme
     ci = [l for l in (ROOT / ".ci" / "run").read_text().splitlines()
           if l and not l.startswith(("#", "set ", "cd ", "export "))]
-    assert ci == CHROMIUM_INSTALL + ["./course.sh test"]
+    cpu_pass = 'SETTINGS="ATEN_CPU_CAPABILITY=default,OMP_NUM_THREADS=1" tools/cpu_matrix.sh'
+    assert ci == CHROMIUM_INSTALL + ["./course.sh test", cpu_pass]
 
 
 def test_ci_runs_the_browser_test_rather_than_skip_it():

@@ -1,0 +1,389 @@
+"""Every check passes a correct answer written differently from the reference solution: a loop for
+a vectorised expression, NumPy or math for torch, another number type, an equivalent formula."""
+import itertools
+import math
+import statistics
+
+import numpy as np
+import pytest
+import torch
+
+import checks
+import utils
+from checking import assert_passes
+
+
+# ---------------------------------------------------------------- notebook 01
+
+def n_batches(n, bs, drop_last=False):
+    if bs < 1:
+        raise ValueError(f"batch size must be at least 1, got {bs}")
+    return np.int64(n // bs if drop_last else -(-n // bs))
+
+
+def batch_sizes(n, bs, drop_last=False):
+    sizes, start = [], 0
+    while start < n:
+        size = min(bs, n - start)
+        if size < bs and drop_last:
+            break
+        sizes.append(size)
+        start += bs
+    return sizes
+
+
+def batch_mean_accuracy(correct, bs):
+    values = np.asarray(correct, dtype=np.float64)
+    return np.mean([values[i:i + bs].mean() for i in range(0, len(values), bs)])
+
+
+def shuffled_batches(items, bs, generator, drop_last=False):
+    torch.empty((), dtype=torch.int64).random_(generator=generator)
+    order = torch.randperm(len(items), generator=generator)
+    batches = []
+    for idx in order.split(bs):
+        if drop_last and len(idx) < bs:
+            break
+        batches.append([items[int(i)] for i in idx])
+    return batches
+
+
+# ---------------------------------------------------------------- notebook 02
+
+def pairs(xs, ys):
+    if len(xs) != len(ys):
+        raise ValueError(f"xs has {len(xs)} items but ys has {len(ys)}")
+    return [(xs[i], ys[i]) for i in range(len(xs))]
+
+
+class Squares:
+    def __init__(self, n):
+        self.items = range(n)
+
+    def __getitem__(self, i):
+        if i not in self.items:
+            raise IndexError(f"no item {i}")
+        return i, i ** 2
+
+    def __len__(self):
+        return len(self.items)
+
+
+def collate(batch):
+    def field(values):
+        if torch.is_tensor(values[0]):
+            return torch.stack(list(values))
+        if isinstance(values[0], (int, float)):
+            return torch.as_tensor(values)
+        return tuple(values)
+    return tuple(field(values) for values in zip(*batch))
+
+
+# ---------------------------------------------------------------- notebook 03
+
+def stack_images(images):
+    arrays = np.stack([im.numpy() for im in images]).astype(np.float32)
+    return torch.from_numpy(arrays / np.float32(255))
+
+
+def mnist_distance(a, b):
+    return (a - b).abs().sum((-1, -2)) / (a.shape[-1] * a.shape[-2])
+
+
+def to_xy(threes, sevens):
+    x = torch.cat([t.reshape(len(t), -1) for t in (threes, sevens)])
+    y = torch.zeros(len(threes) + len(sevens), 1, dtype=torch.long)
+    y[:len(threes)] = 1
+    return x, y
+
+
+def pixel_accuracy(threes, sevens, mean3, mean7):
+    m3, m7 = mean3.numpy(), mean7.numpy()
+    right = 0
+    for images, is_three in ((threes, True), (sevens, False)):
+        for image in images.numpy():
+            right += (np.abs(image - m3).mean() < np.abs(image - m7).mean()) == is_three
+    return np.float64(right) / (len(threes) + len(sevens))
+
+
+# ---------------------------------------------------------------- notebook 04
+
+def init_params(size, std=1.0):
+    values = np.random.normal(0.0, std, size)
+    return torch.tensor(values, dtype=torch.float32, requires_grad=True)
+
+
+def linear(xb, weights, bias):
+    return torch.stack([row @ weights for row in xb]) + bias
+
+
+def mnist_loss(predictions, targets):
+    s = 1 / (1 + torch.exp(-predictions))
+    return (targets * (1 - s) + (1 - targets) * s).mean()
+
+
+def gradient(loss_func, weights, xb, yb):
+    w = weights.detach().requires_grad_()
+    loss = loss_func(xb @ w, yb)
+    if not loss.requires_grad:
+        return torch.zeros_like(weights)
+    (grad,) = torch.autograd.grad(loss, w)
+    return grad
+
+
+# ---------------------------------------------------------------- notebook 05
+
+def sgd_update(params, lr):
+    with torch.no_grad():
+        for p in params:
+            p.sub_(p.grad * lr)
+            p.grad.fill_(0)
+
+
+class SimpleOptim:
+    def __init__(self, params, lr):
+        self.params = [p for p in params]
+        self.lr = lr
+
+    def step(self):
+        with torch.no_grad():
+            for p in self.params:
+                p.add_(p.grad, alpha=-self.lr)
+
+    def zero_grad(self):
+        for p in self.params:
+            if p.grad is not None:
+                p.grad.zero_()
+
+
+def image_accuracy(model, dl):
+    with torch.no_grad():
+        preds, targets = zip(*[(model(xb) > 0, yb) for xb, yb in dl])
+    return (torch.cat(preds) == torch.cat(targets)).float().mean()
+
+
+def collapse_linear(w1, b1, w2, b2):
+    return torch.einsum("ij,jk->ik", w1, w2), torch.einsum("...j,jk->...k", b1, w2) + b2
+
+
+# ---------------------------------------------------------------- notebook 06
+
+def collate_pairs(items):
+    return torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
+
+
+def gather_batches(x, y, order, bs, drop_last=False):
+    batches, start = [], 0
+    while start < len(order) and not (drop_last and start + bs > len(order)):
+        idx = torch.as_tensor(order[start:start + bs])
+        batches.append((x[idx], y[idx]))
+        start += bs
+    return batches
+
+
+class ShuffleLoader:
+    def __init__(self, x, y, bs, drop_last, generator):
+        self.x, self.y, self.bs, self.drop_last, self.generator = x, y, bs, drop_last, generator
+
+    def __len__(self):
+        return len(self.x) // self.bs if self.drop_last else -(-len(self.x) // self.bs)
+
+    def __iter__(self):
+        n = len(self.x)
+        torch.empty((), dtype=torch.int64).random_(generator=self.generator)
+        order = torch.randperm(n, generator=self.generator)
+        torch.randperm(n, generator=self.generator)
+        for idx in itertools.islice(order.split(self.bs), len(self)):
+            yield self.x[idx], self.y[idx]
+
+
+# ---------------------------------------------------------------- notebook 07
+
+def fp_factor(n, b):
+    if b < 1 or b > n:
+        raise ValueError(f"a batch holds from 1 to n={n} samples, got b={b}")
+    return np.float64(1 - (b - 1) / (n - 1))
+
+
+def predicted_noise(tr_sigma, n, b):
+    return tr_sigma * (1 / b - 1 / n) * n / (n - 1)
+
+
+def b_simple(G):
+    G = np.asarray(G, dtype=np.float64)
+    mean = G.mean(axis=0)
+    return G.var(axis=0).sum() / mean.dot(mean)
+
+
+def mnist_loss_curvature(z, y):
+    s = 1 / (1 + torch.exp(-z))
+    return s * (1 - s) * (1 - 2 * s) * (1 - 2 * y)
+
+
+def b_noise(G, H):
+    G, H = np.asarray(G, dtype=np.float64), np.asarray(H, dtype=np.float64)
+    mean = G.mean(axis=0)
+    dev = G - mean
+    curvature = mean @ H @ mean
+    if curvature <= 0:
+        return math.nan
+    return np.trace(H @ (dev.T @ dev) / len(G)) / curvature
+
+
+# ---------------------------------------------------------------- notebook 08
+
+def epochs_for(steps, n, bs, drop_last=True):
+    per_epoch = len(range(0, n - bs + 1, bs)) if drop_last else len(range(0, n, bs))
+    return np.float64(steps) / per_epoch
+
+
+def eps_opt(bs, eps_max, b_noise):
+    return torch.tensor(eps_max * bs / (bs + b_noise), dtype=torch.float64)
+
+
+def scaled_lr(step, base_lr, base_bs, bs, warmup_steps):
+    done = 1.0 if step >= warmup_steps else step / warmup_steps
+    return np.float64(base_lr * (1 + (bs / base_bs - 1) * done))
+
+
+def pick_lr(make_model, x, y, lrs, bs, target, budget, seed=0):
+    def batches(dl):
+        while True:
+            yield from dl
+
+    best = (None, None)
+    for lr in lrs:
+        model = make_model()
+        dl = utils.TensorLoader(x, y, batch_size=bs, shuffle=True, drop_last=True,
+                                generator=torch.Generator().manual_seed(seed))
+        for step, (xb, yb) in enumerate(itertools.islice(batches(dl), budget), start=1):
+            utils.mnist_loss(model(xb), yb).backward()
+            for p in model.parameters():
+                p.data -= p.grad.data * lr
+                p.grad = None
+            if utils.accuracy(model, x, y) >= target:
+                if best[1] is None or step < best[1] or (step == best[1] and lr < best[0]):
+                    best = (lr, step)
+                break
+    return best
+
+
+# ---------------------------------------------------------------- notebook 09
+
+def throughput(n_samples, timings):
+    if len(timings) < 2:
+        raise ValueError("time at least one epoch after the warm-up")
+    return n_samples / statistics.median(timings[1:])
+
+
+def label_runs(y, bs):
+    values = y.flatten().numpy()
+    kinds = []
+    for start in range(0, len(values), bs):
+        batch = values[start:start + bs]
+        kinds.append("only 3s" if batch.all() else "only 7s" if not batch.any() else "mixed")
+    return [(kind, len(list(group))) for kind, group in itertools.groupby(kinds)]
+
+
+def epoch_orders(n, epochs, reshuffle, generator):
+    orders = []
+    for _ in range(epochs):
+        if reshuffle or not orders:
+            orders.append(torch.randperm(n, generator=generator).numpy())
+        else:
+            orders.append(orders[0].copy())
+    return orders
+
+
+def tie_or_winner(a, b):
+    spread = max(np.ptp(a), np.ptp(b))
+    diff = statistics.mean(a) - statistics.mean(b)
+    if abs(diff) <= spread:
+        return "tie"
+    return "a" if diff > 0 else "b"
+
+
+def saved_bytes_per_sample(sizes):
+    total = 0
+    for n_in in sizes[:-1]:
+        total += 4 * n_in  # each Linear's input
+    total += 4  # the sigmoid's output
+    total += 1  # torch.where's bool
+    return np.int64(total)
+
+
+# ---------------------------------------------------------------- notebook 10
+
+def effective_lr(base_lr, base_bs, per_rank_bs, world_size, accum_steps=1):
+    return torch.tensor(base_lr, dtype=torch.float64) * (per_rank_bs * world_size * accum_steps
+                                                         / base_bs)
+
+
+def dp_speedup(one_process_s, all_reduce_s, world_size):
+    return np.float64(world_size * one_process_s / (one_process_s + world_size * all_reduce_s))
+
+
+def shard_indices(n, world_size, rank, drop_last=False):
+    per_rank = n // world_size if drop_last else -(-n // world_size)
+    return np.array([(rank + j * world_size) % n for j in range(per_rank)], dtype=np.int64)
+
+
+def accumulate_grads(model, xb, yb, micro_bs):
+    for xm, ym in zip(xb.split(micro_bs), yb.split(micro_bs)):
+        (utils.mnist_loss(model(xm), ym) * (len(xm) / len(xb))).backward()
+
+
+# ---------------------------------------------------------------- the tests
+
+ALTERNATIVES = {
+    "check_n_batches": n_batches,
+    "check_batch_sizes": batch_sizes,
+    "check_batch_mean_accuracy": batch_mean_accuracy,
+    "check_shuffled_batches": shuffled_batches,
+    "check_pairs": pairs,
+    "check_squares": Squares,
+    "check_collate": collate,
+    "check_stack_images": stack_images,
+    "check_mnist_distance": mnist_distance,
+    "check_to_xy": to_xy,
+    "check_pixel_accuracy": pixel_accuracy,
+    "check_init_params": init_params,
+    "check_linear": linear,
+    "check_mnist_loss": mnist_loss,
+    "check_gradient": gradient,
+    "check_sgd_update": sgd_update,
+    "check_SimpleOptim": SimpleOptim,
+    "check_image_accuracy": image_accuracy,
+    "check_collapse_linear": collapse_linear,
+    "check_collate_pairs": collate_pairs,
+    "check_gather_batches": gather_batches,
+    "check_ShuffleLoader": ShuffleLoader,
+    "check_fp_factor": fp_factor,
+    "check_predicted_noise": predicted_noise,
+    "check_b_simple": b_simple,
+    "check_mnist_loss_curvature": mnist_loss_curvature,
+    "check_b_noise": b_noise,
+    "check_epochs_for": epochs_for,
+    "check_eps_opt": eps_opt,
+    "check_scaled_lr": scaled_lr,
+    "check_pick_lr": pick_lr,
+    "check_throughput": throughput,
+    "check_label_runs": label_runs,
+    "check_epoch_orders": epoch_orders,
+    "check_tie_or_winner": tie_or_winner,
+    "check_saved_bytes_per_sample": saved_bytes_per_sample,
+    "check_effective_lr": effective_lr,
+    "check_dp_speedup": dp_speedup,
+    "check_shard_indices": shard_indices,
+    "check_accumulate_grads": accumulate_grads,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
+def test_check_passes_an_answer_written_differently(name):
+    assert_passes(getattr(checks, name), ALTERNATIVES[name])
+
+
+def test_every_check_has_an_alternative_answer():
+    names = {name for name in vars(checks) if name.startswith("check_")}
+    assert names == set(ALTERNATIVES), f"without an alternative answer: {names - set(ALTERNATIVES)}"

@@ -290,3 +290,84 @@ def test_each_check_takes_well_under_a_second(name, reference):
 def test_notebooks_01_and_02_register_exactly_these_checks():
     ours = sorted(n for n, ex in checks.EXERCISES.items() if ex.notebook in ("01", "02"))
     assert ours == sorted(NAMES)
+
+
+# ---------------------------------------------------------------- correct, written another way
+
+def n_batches_by_counting(n, bs, drop_last=False):
+    if bs < 1:
+        raise ValueError("bs must be at least 1")
+    count, left = 0, n
+    while left >= bs:
+        count, left = count + 1, left - bs
+    return count + (1 if left and not drop_last else 0)
+
+
+def batch_sizes_in_a_loop(n, bs, drop_last=False):
+    sizes = []
+    for start in range(0, n, bs):
+        size = min(bs, n - start)
+        if size == bs or not drop_last:
+            sizes.append(size)
+    return sizes
+
+
+def batch_mean_accuracy_in_numpy(correct, bs):
+    values = correct.numpy()
+    return np.mean([values[i:i + bs].mean() for i in range(0, len(values), bs)])  # np.float32
+
+
+def shuffled_batches_of_tensors(items, bs, generator, drop_last=False):
+    return [torch.tensor(b) if isinstance(b[0], int) else tuple(b)
+            for b in shuffled_batches(items, bs, generator, drop_last)]
+
+
+def pairs_by_index(xs, ys):
+    if len(xs) != len(ys):
+        raise ValueError("xs and ys differ in length")
+    return [(xs[i], ys[i]) for i in range(len(xs))]
+
+
+class SquaresOfARange(torch.utils.data.Dataset):
+    def __init__(self, n):
+        self.numbers = range(n)
+
+    def __getitem__(self, i):
+        k = self.numbers[i]  # a range raises IndexError past its end
+        return k, k ** 2
+
+    def __len__(self):
+        return len(self.numbers)
+
+
+def collate_by_field_number(batch):
+    fields = []
+    for k in range(len(batch[0])):
+        column = [item[k] for item in batch]
+        if isinstance(column[0], str):
+            fields.append(tuple(column))
+        elif torch.is_tensor(column[0]):
+            fields.append(torch.cat([c.unsqueeze(0) for c in column]))
+        else:
+            fields.append(torch.from_numpy(np.array(column)))
+    return tuple(fields)
+
+
+OTHER_WAYS = {
+    "check_n_batches": n_batches_by_counting,
+    "check_batch_sizes": batch_sizes_in_a_loop,
+    "check_batch_mean_accuracy": batch_mean_accuracy_in_numpy,
+    "check_shuffled_batches": shuffled_batches_of_tensors,
+    "check_pairs": pairs_by_index,
+    "check_squares": SquaresOfARange,
+    "check_collate": collate_by_field_number,
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_WAYS))
+def test_a_correct_answer_written_another_way_passes(name):
+    assert_passes(getattr(checks, name), OTHER_WAYS[name])
+
+
+def test_every_check_of_01_and_02_gets_an_answer_written_another_way():
+    assert sorted(OTHER_WAYS) == sorted(NAMES)

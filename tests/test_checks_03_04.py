@@ -1,4 +1,5 @@
 """The checks of notebooks 03 and 04 accept the reference answers, name what is wrong in others."""
+import numpy as np
 import pytest
 import torch
 
@@ -215,3 +216,56 @@ def test_checks_of_03_and_04_are_registered_in_order():
     assert names == {("03", 1): "stack_images", ("03", 2): "mnist_distance", ("03", 3): "to_xy",
                      ("03", 4): "pixel_accuracy", ("04", 1): "init_params", ("04", 2): "linear",
                      ("04", 3): "mnist_loss", ("04", 4): "gradient"}
+
+
+# ---------------------------------------------------------------- correct, written another way
+
+def stack_images_in_numpy(images):
+    return torch.from_numpy(np.stack([i.numpy() for i in images]).astype(np.float32) / 255)
+
+
+def pixel_accuracy_in_numpy(threes, sevens, mean3, mean7):
+    def is_3(x):
+        return (np.abs(x.numpy() - mean3.numpy()).mean((-1, -2))
+                < np.abs(x.numpy() - mean7.numpy()).mean((-1, -2)))
+    return np.concatenate([is_3(threes), ~is_3(sevens)]).mean()  # np.float64
+
+
+def linear_row_by_row(xb, weights, bias):
+    return torch.stack([(row * weights[:, 0]).sum() for row in xb]).unsqueeze(1) + bias
+
+
+def mnist_loss_by_arithmetic(predictions, targets):
+    s = predictions.sigmoid()
+    return (targets * (1 - s) + (1 - targets) * s).mean()
+
+
+def gradient_with_autograd_grad(loss_func, weights, xb, yb):
+    w = weights.detach().requires_grad_()
+    loss = loss_func(xb @ w, yb)
+    if not loss.requires_grad:
+        return torch.zeros_like(w)
+    return torch.autograd.grad(loss, w)[0]
+
+
+OTHER_WAYS = {
+    "check_stack_images": stack_images_in_numpy,
+    "check_mnist_distance": lambda a, b: (a.double() - b.double()).abs().mean(-1).mean(-1),
+    "check_to_xy": lambda t, s: (torch.cat([t.flatten(1), s.flatten(1)]),
+                                 torch.cat([torch.ones(len(t), 1), torch.zeros(len(s), 1)])),
+    "check_pixel_accuracy": pixel_accuracy_in_numpy,
+    "check_init_params": lambda size, std=1.0: torch.empty(size).normal_(0, std).requires_grad_(),
+    "check_linear": linear_row_by_row,
+    "check_mnist_loss": mnist_loss_by_arithmetic,
+    "check_gradient": gradient_with_autograd_grad,
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_WAYS))
+def test_a_correct_answer_written_another_way_passes(name):
+    assert_passes(getattr(checks, name), OTHER_WAYS[name])
+
+
+def test_every_check_of_03_and_04_gets_an_answer_written_another_way():
+    assert sorted(OTHER_WAYS) == sorted(n for n, ex in checks.EXERCISES.items()
+                                        if ex.notebook in ("03", "04"))

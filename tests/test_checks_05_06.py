@@ -1,6 +1,7 @@
 """The checks of notebooks 05 and 06 accept the reference solutions and name each plausible mistake."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -353,3 +354,77 @@ def test_each_check_runs_well_under_a_second(check):
     start = time.perf_counter()
     assert status(check, refs[check.exercise.function]).passed
     assert time.perf_counter() - start < 1.0  # each takes milliseconds; the margin is for a busy CI
+
+
+# ---------------------------------------------------------------- correct, written another way
+
+def sgd_update_with_add_(params, lr):
+    for p in params:
+        p.data.add_(p.grad, alpha=-lr)
+        p.grad = None
+
+
+class OptimWithNoGrad:
+    def __init__(self, params, lr):
+        self.params, self.lr = tuple(params), lr
+
+    @torch.no_grad()
+    def step(self):
+        for p in self.params:
+            p.sub_(self.lr * p.grad)
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad.zero_()
+
+
+def image_accuracy_in_numpy(model, dl):
+    with torch.no_grad():
+        right = [((model(xb).sigmoid() > 0.5) == yb).numpy().ravel() for xb, yb in dl]
+    return np.concatenate(right).mean()  # np.float64
+
+
+def collapse_linear_by_hand(w1, b1, w2, b2):
+    w = torch.einsum("ij,jk->ik", w1.double(), w2.double())
+    b = b2.double() + sum(b1[j].double() * w2[j].double() for j in range(len(b1)))
+    return w, b
+
+
+def collate_pairs_by_cat(items):
+    xb = torch.cat([x.unsqueeze(0) for x, _ in items])
+    yb = torch.cat([y[None] for _, y in items])
+    return xb, yb
+
+
+def gather_batches_by_split(x, y, order, bs, drop_last=False):
+    return [(x[idx], y[idx]) for idx in order.split(bs) if len(idx) == bs or not drop_last]
+
+
+class ShuffleLoaderOfChunks(ShuffleLoader):
+    def __iter__(self):
+        n = len(self.x)
+        torch.empty((), dtype=torch.int64).random_(generator=self.g)
+        chunks = torch.randperm(n, generator=self.g).split(self.bs)
+        torch.randperm(n, generator=self.g)
+        yield from ((self.x[idx], self.y[idx]) for idx in chunks[:len(self)])
+
+
+OTHER_WAYS = {
+    "check_sgd_update": sgd_update_with_add_,
+    "check_SimpleOptim": OptimWithNoGrad,
+    "check_image_accuracy": image_accuracy_in_numpy,
+    "check_collapse_linear": collapse_linear_by_hand,
+    "check_collate_pairs": collate_pairs_by_cat,
+    "check_gather_batches": gather_batches_by_split,
+    "check_ShuffleLoader": ShuffleLoaderOfChunks,
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_WAYS))
+def test_a_correct_answer_written_another_way_passes(name):
+    assert_passes(getattr(checks, name), OTHER_WAYS[name])
+
+
+def test_every_check_of_05_and_06_gets_an_answer_written_another_way():
+    assert sorted(OTHER_WAYS) == sorted(n for n, ex in checks.EXERCISES.items()
+                                        if ex.notebook in ("05", "06"))

@@ -1,6 +1,7 @@
 "Each check of notebook 07 accepts the reference solution and names what is wrong in mistakes."
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -184,3 +185,53 @@ def test_a_number_of_any_kind_passes(check, reference, kind):
                                    checks.check_mnist_loss_curvature, checks.check_b_noise])
 def test_registered_as_notebook_07(check):
     assert check.exercise.notebook == "07" and checks.EXERCISES[check.__name__] is check.exercise
+
+
+# ---------------------------------------------------------------- correct, written another way
+
+def fp_factor_in_float32(n, b):
+    if b < 1 or b > n:
+        raise ValueError("b outside 1..n")
+    return np.float32(n - b) / np.float32(n - 1)
+
+
+def b_simple_in_numpy(G):
+    g = G.numpy()  # float32 or float64, as G is: the result is np.float32 or np.float64
+    mean = g.mean(0)
+    return ((g - mean) ** 2).sum(1).mean() / (mean ** 2).sum()
+
+
+def curvature_sample_by_sample(z, y):
+    def one(zi, yi):
+        s = 1 / (1 + math.exp(-zi))
+        return s * (1 - s) * (1 - 2 * s) * (-1 if yi == 1 else 1)
+    return torch.tensor([[one(zi, yi)] for zi, yi in zip(z.flatten().tolist(),
+                                                          y.flatten().tolist())])
+
+
+def b_noise_in_numpy(G, H):
+    g, h = G.numpy(), H.numpy()
+    mean = g.mean(0)
+    dev = g - mean
+    sigma = dev.T @ dev / len(g)
+    curvature = mean @ h @ mean
+    return math.nan if curvature <= 0 else np.trace(h @ sigma) / curvature
+
+
+OTHER_WAYS = {
+    "check_fp_factor": fp_factor_in_float32,
+    "check_predicted_noise": lambda tr, n, b: torch.tensor(tr) / b * (n - b) / (n - 1),
+    "check_b_simple": b_simple_in_numpy,
+    "check_mnist_loss_curvature": curvature_sample_by_sample,
+    "check_b_noise": b_noise_in_numpy,
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_WAYS))
+def test_a_correct_answer_written_another_way_passes(name):
+    assert_passes(getattr(checks, name), OTHER_WAYS[name])
+
+
+def test_every_check_of_07_gets_an_answer_written_another_way():
+    assert sorted(OTHER_WAYS) == sorted(n for n, ex in checks.EXERCISES.items()
+                                        if ex.notebook == "07")

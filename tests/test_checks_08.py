@@ -1,6 +1,7 @@
 """Notebook 08's exercise checks accept the reference solutions and name each plausible mistake."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -165,3 +166,50 @@ def test_pick_lr_says_when_no_rate_reaches_the_target():
         lr, steps = pick(*args, **kwargs)
         return (lr, steps) if lr is not None else (args[3][0], kwargs.get("budget", args[6]))
     assert_wrong(checks.check_pick_lr, never_none, "return (None, None)")
+
+
+# ---------------------------------------------------------------- correct, written another way
+
+def scaled_lr_with_numpy(step, base_lr, base_bs, bs, warmup_steps):
+    return np.interp(step, [0, warmup_steps], [base_lr, base_lr * bs / base_bs])  # np.float64
+
+
+def pick_lr_step_by_step(make_model, x, y, lrs, bs, target, budget, seed=0):
+    best_lr, best_steps = None, None
+    for lr in sorted(lrs):  # the smaller rate first, so a tie keeps it
+        model = make_model()
+        dl = utils.TensorLoader(x, y, batch_size=bs, shuffle=True, drop_last=True,
+                                generator=torch.Generator().manual_seed(seed))
+        opt, batches = utils.BasicOptim(model.parameters(), lr), iter(dl)
+        for step in range(1, budget + 1):
+            batch = next(batches, None)
+            if batch is None:  # a new epoch
+                batches = iter(dl)
+                batch = next(batches)
+            utils.calc_grad(*batch, model)
+            opt.step()
+            opt.zero_grad()
+            if utils.accuracy(model, x, y) >= target:
+                if best_steps is None or step < best_steps:
+                    best_lr, best_steps = lr, step
+                break
+    return best_lr, best_steps
+
+
+OTHER_WAYS = {
+    "check_epochs_for": lambda steps, n, bs, drop_last=True: np.float64(steps) / (
+        n // bs if drop_last else -(-n // bs)),
+    "check_eps_opt": lambda bs, eps_max, b_noise: np.float32(eps_max * bs / (bs + b_noise)),
+    "check_scaled_lr": scaled_lr_with_numpy,
+    "check_pick_lr": pick_lr_step_by_step,
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_WAYS))
+def test_a_correct_answer_written_another_way_passes(name):
+    assert_passes(getattr(checks, name), OTHER_WAYS[name])
+
+
+def test_every_check_of_08_gets_an_answer_written_another_way():
+    assert sorted(OTHER_WAYS) == sorted(n for n, ex in checks.EXERCISES.items()
+                                        if ex.notebook == "08")

@@ -2,6 +2,7 @@
 wrong answers with the message that names the mistake."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -199,3 +200,38 @@ def test_notebook_10_checks_are_registered_in_order(name):
     assert [e.function for e in sorted((e for e in checks.EXERCISES.values() if e.notebook == "10"),
                                        key=lambda e: e.number)] == [
         "effective_lr", "dp_speedup", "shard_indices", "accumulate_grads"]
+
+
+# ---------------------------------------------------------------- correct, written another way
+
+def shard_indices_in_numpy(n, world_size, rank, drop_last=False):
+    per_rank = n // world_size if drop_last else -(-n // world_size)
+    order = np.resize(np.arange(n), per_rank * world_size)  # np.resize repeats from the start
+    return order[rank::world_size]
+
+
+def accumulate_then_divide(model, xb, yb, micro_bs):
+    for i in range(0, len(xb), micro_bs):
+        xm, ym = xb[i:i + micro_bs], yb[i:i + micro_bs]
+        (mnist_loss(model(xm), ym) * len(xm)).backward()  # the sum of the losses
+    for p in model.parameters():
+        p.grad /= len(xb)
+
+
+OTHER_WAYS = {
+    "check_effective_lr": lambda lr, bs, b, k, acc=1: np.float32(lr * (b * k * acc / bs)),
+    "check_dp_speedup": lambda t, a, k: torch.tensor(t, dtype=torch.float64) / (
+        torch.tensor(t, dtype=torch.float64) / k + a),
+    "check_shard_indices": shard_indices_in_numpy,
+    "check_accumulate_grads": accumulate_then_divide,
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_WAYS))
+def test_a_correct_answer_written_another_way_passes(name):
+    assert_passes(getattr(checks, name), OTHER_WAYS[name])
+
+
+def test_every_check_of_10_gets_an_answer_written_another_way():
+    assert sorted(OTHER_WAYS) == sorted(n for n, ex in checks.EXERCISES.items()
+                                        if ex.notebook == "10")

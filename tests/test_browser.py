@@ -64,6 +64,12 @@ def calls(path, name):
     return any(c["cell_type"] == "code" and name in "".join(c["source"]) for c in cells)
 
 
+def cell_counts(path):
+    "(cells, code cells) of the notebook at `path`: what the page must show once it is all there."
+    cells = json.loads(Path(path).read_text())["cells"]
+    return len(cells), sum(c["cell_type"] == "code" for c in cells)
+
+
 def uses_the_explorer(path):
     "True if a code cell of the notebook at `path` builds the batch-size explorer panel."
     return calls(path, "batch_size_explorer(")
@@ -119,17 +125,19 @@ class Steps:
         try:
             result = wait(timeout * 1000)
         except (Late, PlaywrightTimeout, Error) as e:
-            took = time.monotonic() - start
-            if isinstance(e, (Late, PlaywrightTimeout)):
-                limit = (f"its bound of {bound} s" if timeout == bound
-                         else f"the rest of the file's budget of {BUDGET_S} s")
-                head = f"waited {took:.0f} s ({limit}) for: {what}"
-            else:
-                head = f"the browser failed after {took:.0f} s of waiting for: {what}\n  {e}"
-            lines = [head, f"  instead: {self.describe(state)}", f"  screenshot: {self.shot(what)}"]
-            pytest.fail("\n".join(lines))
-        self.times.append((what, time.monotonic() - start))
-        return result
+            error = e
+        else:
+            self.times.append((what, time.monotonic() - start))
+            return result
+        took = time.monotonic() - start  # failed outside `except`: no chained Playwright traceback
+        if isinstance(error, (Late, PlaywrightTimeout)):
+            limit = (f"its bound of {bound} s" if timeout == bound
+                     else f"the rest of the file's budget of {BUDGET_S} s")
+            head = f"waited {took:.1f} s ({limit}) for: {what}"
+        else:
+            head = f"the browser failed after {took:.1f} s of waiting for: {what}\n  {error}"
+        pytest.fail("\n".join([head, f"  instead: {self.describe(state)}",
+                               f"  screenshot: {self.shot(what)}"]))
 
     def describe(self, state):
         if state is None:
@@ -279,20 +287,23 @@ def current_notebook(page):
     return page.locator(CURRENT)
 
 
-# What the current notebook shows: its code cells' prompts, whether a cell shows an error or stderr,
-# the kernel's status, the execution indicator's tooltip and the first cell still queued ([*]).
+# What the current notebook shows: how many cells are on the page (JupyterLab adds them a few at a
+# time), its code cells' prompts, whether a cell shows an error or stderr, the kernel's status, the
+# execution indicator's tooltip and the first cell still queued ([*]).
 NOTEBOOK_STATE = """() => {
     const nb = document.querySelector('%s');
-    if (!nb) return {cells: 0, numbered: 0, queued: 0, error: false, kernel: 'no notebook'};
+    if (!nb) return {all: 0, cells: 0, numbered: 0, queued: 0, error: false, kernel: 'none'};
     const cells = [...nb.querySelectorAll('.jp-CodeCell')];
     const prompts = cells.map(c => (c.querySelector('.jp-InputPrompt') || {}).textContent || '');
     const first = prompts.findIndex(p => p.includes('*'));
     const indicator = nb.querySelector('%s');
-    return {cells: cells.length, numbered: prompts.filter(p => /\\[\\d+\\]/.test(p)).length,
+    return {all: nb.querySelectorAll('.jp-Cell').length, cells: cells.length,
+            numbered: prompts.filter(p => /\\[\\d+\\]/.test(p)).length,
             queued: prompts.filter(p => p.includes('*')).length,
             error: !!nb.querySelector('%s'),
             kernel: indicator ? indicator.dataset.status : 'no indicator',
-            tooltip: indicator ? indicator.textContent.trim() : '',
+            tooltip: indicator ? [...indicator.querySelectorAll('span')]
+                .map(s => s.textContent.trim()).filter(t => t).join('; ') : '',
             running: first < 0 ? null : `code cell ${first + 1}: ` +
                 ((cells[first].querySelector('.cm-line') || {}).textContent || '').slice(0, 80)};
 }""" % (CURRENT, INDICATOR, STDERR)  # STDERR has no single quote
@@ -301,14 +312,17 @@ NOTEBOOK_STATE = """() => {
 def notebook_state(page):
     "What the current notebook shows, in one line."
     s = page.evaluate(NOTEBOOK_STATE)
-    return (f"{s['numbered']}/{s['cells']} code cells numbered, {s['queued']} queued [*]"
+    return (f"{s['all']} cells on the page, {s['numbered']} of its {s['cells']} code cells "
+            f"numbered, {s['queued']} queued [*]"
             f"{' (the first: ' + s['running'] + ')' if s.get('running') else ''}, kernel "
             f"{s['kernel']!r}{' (' + s['tooltip'] + ')' if s.get('tooltip') else ''}, "
             f"{'an' if s['error'] else 'no'} error or stderr shown")
 
 
-def open_in_lab(page, steps, url, name):
-    "Go to `url` and wait for notebook `name` to be the current tab, its kernel idle."
+def open_in_lab(page, steps, url, path):
+    """Go to `url` and wait for the notebook at `path` to be the current tab, its kernel idle and
+    all its cells on the page (JupyterLab adds them a few at a time after the tab shows)."""
+    name, (n_cells, _) = Path(path).name, cell_counts(path)
     steps(f"JupyterLab's page loads (for {name})",
           lambda ms: page.goto(url, wait_until="domcontentloaded", timeout=ms), PAGE_S)
     tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")
@@ -318,6 +332,10 @@ def open_in_lab(page, steps, url, name):
     idle = current_notebook(page).locator(f"{INDICATOR}[data-status='idle']")
     steps(f"the kernel of {name} started: idle", lambda ms: idle.wait_for(timeout=ms), KERNEL_S,
           state=lambda: notebook_state(page))
+    steps(f"all {n_cells} cells of {name} on the page",
+          lambda ms: page.wait_for_function(f"() => ({NOTEBOOK_STATE})().all === {n_cells}",
+                                            polling=POLL_MS, timeout=ms),
+          PAGE_S, state=lambda: notebook_state(page))
 
 
 def menu(page, steps, top, item):
@@ -330,32 +348,38 @@ def menu(page, steps, top, item):
           .click(timeout=ms), UI_S)
 
 
-def run_all(page, steps, name, bound):
-    "Clear every output, run every cell through the menus, wait until the kernel is done."
+def run_all(page, steps, path, bound):
+    """Clear every output, run every cell through the menus, wait until the kernel is done: all
+    the code cells of the notebook at `path` numbered (the file's count, not the page's)."""
+    name, (_, code) = Path(path).name, cell_counts(path)
     menu(page, steps, "Edit", "Clear Outputs of All Cells")
-    steps(f"{name}: no prompt numbered after Clear Outputs",
-          lambda ms: page.wait_for_function(f"() => ({NOTEBOOK_STATE})().numbered === 0",
-                                            polling=POLL_MS, timeout=ms),
+    steps(f"{name}: no prompt of its {code} code cells numbered after Clear Outputs",
+          lambda ms: page.wait_for_function(
+              f"() => {{ const s = ({NOTEBOOK_STATE})(); return s.cells === {code} && "
+              "s.numbered === 0; }", polling=POLL_MS, timeout=ms),
           UI_S, state=lambda: notebook_state(page))
     menu(page, steps, "Run", "Run All Cells")
     # Done: nothing queued, the kernel idle, and every prompt numbered (or a cell shows an error,
     # after which JupyterLab runs no more cells: assert_clean then says which).
-    steps(f"{name}: Run All Cells done (every prompt numbered, nothing [*], the kernel idle)",
+    steps(f"{name}: Run All Cells done (all {code} prompts numbered, none [*], the kernel idle)",
           lambda ms: page.wait_for_function(
               f"() => {{ const s = ({NOTEBOOK_STATE})(); return s.queued === 0 && "
-              "s.kernel === 'idle' && (s.error || (s.cells > 0 && s.numbered === s.cells)); }",
+              f"s.kernel === 'idle' && (s.error || s.numbered === {code}); }}",
               polling=POLL_MS, timeout=ms),
           bound, state=lambda: notebook_state(page))
 
 
-def assert_clean(page, name):
-    "Every code cell ran, and no cell shows an error or a red stderr block."
+def assert_clean(page, path):
+    "Every code cell ran, once and in order, and no cell shows an error or a red stderr block."
+    name, (_, code) = Path(path).name, cell_counts(path)
     notebook = current_notebook(page)
     red = notebook.locator(STDERR)
     assert red.count() == 0, (f"{name}: a cell shows an error or stderr:\n"
                              + red.first.text_content()[:2000])
     prompts = notebook.locator(".jp-CodeCell .jp-InputPrompt").all_text_contents()  # off-screen too
-    assert prompts and all(re.search(r"\[\d+\]", p) for p in prompts), f"{name}: {prompts}"
+    counts = [int(m.group(1)) if (m := re.search(r"\[(\d+)\]", p)) else None for p in prompts]
+    assert len(counts) == code and None not in counts, f"{name}: {code} code cells, {prompts}"
+    assert counts == sorted(set(counts)), f"{name}: not run once each, in order: {prompts}"
 
 
 def src(page, selector):
@@ -376,13 +400,13 @@ def test_course_sh_lab_opens_notebook_01_without_news_and_runs_it_cleanly(lab, p
                                                                           capsys):
     url, base, token = lab
     start, first_step = time.perf_counter(), len(steps.times)
-    open_in_lab(page, steps, url, "01_dataloader_basics.ipynb")
+    open_in_lab(page, steps, url, ROOT / FIRST)
     # the repository's setting (jupyter/settings/overrides.json) turns the news prompt off
     schema = api(base, token, "GET",
                  "/lab/api/settings/@jupyterlab/apputils-extension:notification")
     assert schema["schema"]["properties"]["fetchNews"]["default"] == "false"
-    run_all(page, steps, "01", RUN_01_S)
-    assert_clean(page, "01")
+    run_all(page, steps, ROOT / FIRST, RUN_01_S)
+    assert_clean(page, ROOT / FIRST)
     screenshot(page, steps, "01_after_run_all", capsys)
     toasts = page.locator(".Toastify__toast").all_inner_texts()
     assert not any("news" in t.lower() for t in toasts), toasts
@@ -400,10 +424,9 @@ def test_the_explorer_runs_and_trains_when_the_slider_moves(lab, page, steps, sh
     start, first_step = time.perf_counter(), len(steps.times)
     for kernel in api(base, token, "GET", "/api/kernels"):  # notebook 01's kernel is done
         api(base, token, "DELETE", f"/api/kernels/{kernel['id']}")
-    open_in_lab(page, steps, f"{base}/lab/tree/notebooks/{found.name}?reset&token={token}",
-                found.name)
-    run_all(page, steps, found.name, RUN_EXPLORER_S)
-    assert_clean(page, found.name)
+    open_in_lab(page, steps, f"{base}/lab/tree/notebooks/{found.name}?reset&token={token}", found)
+    run_all(page, steps, found, RUN_EXPLORER_S)
+    assert_clean(page, found)
     panel = current_notebook(page).locator(".bs-explorer").first
     plot = ".bs-explorer .explorer-plot img"
     summary = panel.locator(".explorer-summary")

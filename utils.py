@@ -207,7 +207,7 @@ def train_model(model, train_dl, valid_dl, opt, epochs):
     return accs
 
 
-# ------------------------------------------------------------- the fast tensor loader (notebook 06)
+# ------------------------------------------------------------- the fast tensor loader (notebook 08)
 
 class TensorLoader:
     "Batches `(x[idx], y[idx])` gathered on the tensors' own device; same as torch's DataLoader."
@@ -260,7 +260,7 @@ class TensorLoader:
             yield self.x[idx], self.y[idx]
 
 
-# --------------------------------------------------------- batch-size experiments (notebooks 07-09)
+# --------------------------------------------------------- batch-size experiments (notebooks 09-11)
 
 def make_linear(seed=42, device=None):
     "A fresh nn.Linear(28*28, 1) initialised from `seed` (global RNG untouched): same every run."
@@ -306,7 +306,7 @@ def mnist_hessian(model, x, y):
         return (xa * d2z).T @ xa / len(x)
 
 
-# ------------------------------------------------------------ steps and learning rate (notebook 08)
+# ------------------------------------------------------------ steps and learning rate (notebook 10)
 
 class LinearStack(torch.nn.Module):
     "`runs` × `lrs` copies of `make_linear(seed)`: `weight` (runs, lrs, 785), bias last."
@@ -377,7 +377,7 @@ def fit_critical_batch(batch_sizes, steps):
 
 
 
-# --------------------------------------------------- throughput, memory and shuffling (notebook 09)
+# --------------------------------------------------- throughput, memory and shuffling (notebook 11)
 
 def epoch_throughput(model, dl, opt, device=None, warmup=1, repeats=3):
     "Samples/s of whole training epochs over `dl` (median of `repeats` after `warmup`, `time_it`)."
@@ -421,7 +421,7 @@ def saved_for_backward(fn, exclude=()):
     return list(saved.values())
 
 
-# ------------------------------------------------------------------------ measurement (notebook 07)
+# ------------------------------------------------------------------------ measurement (notebook 09)
 
 def synchronize():
     "Wait for the GPU work queued so far (CUDA or MPS) to finish, so a clock reads real time."
@@ -491,7 +491,7 @@ def noise_scale(per_sample_grads):
 
 
 def noise_scales(per_sample_grads, hessian):
-    """McCandlish et al.'s two noise scales `(B_simple, B_noise)`, defined in notebook 07.
+    """McCandlish et al.'s two noise scales `(B_simple, B_noise)`, defined in notebook 09.
 
     B_simple = tr(Σ)/|G|² and B_noise = tr(HΣ)/(GᵀHG): G is the mean of the per-sample gradients
     (rows of `per_sample_grads`), Σ their covariance (dividing by N), H the loss's Hessian. If H is
@@ -538,7 +538,7 @@ def sweep_until_oom(fn, sizes):
     return results, None
 
 
-# ------------------------------------------------------------------- data parallelism (notebook 10)
+# ------------------------------------------------------------------- data parallelism (notebook 12)
 # Imports used only by this section (the top of the module belongs to the sections above).
 import contextlib  # noqa: E402
 import copy  # noqa: E402
@@ -769,7 +769,7 @@ def ddp_train(x, y, model, bs, steps, lr, seed=42, world_size=2, **launch_args):
 
 
 def _torchrun(argv=None):
-    "torchrun's entry point (notebook 10): DDP on the linear model, then rank 0 checks one process."
+    "torchrun's entry point (notebook 12): DDP on the linear model, then rank 0 checks one process."
     import argparse
     p = argparse.ArgumentParser(prog="torchrun --standalone --nproc-per-node=2 -m utils")
     p.add_argument("--bs", type=int, default=64, help="items per process and step")

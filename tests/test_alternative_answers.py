@@ -166,7 +166,7 @@ def collapse_linear(w1, b1, w2, b2):
     return torch.einsum("ij,jk->ik", w1, w2), torch.einsum("...j,jk->...k", b1, w2) + b2
 
 
-# ---------------------------------------------------------------- notebook 06
+# ---------------------------------------------------------------- notebook 08
 
 def collate_pairs(items):
     return torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
@@ -197,7 +197,7 @@ class ShuffleLoader:
             yield self.x[idx], self.y[idx]
 
 
-# ---------------------------------------------------------------- notebook 07
+# ---------------------------------------------------------------- notebook 09
 
 def fp_factor(n, b):
     if b < 1 or b > n:
@@ -230,7 +230,7 @@ def b_noise(G, H):
     return np.trace(H @ (dev.T @ dev) / len(G)) / curvature
 
 
-# ---------------------------------------------------------------- notebook 08
+# ---------------------------------------------------------------- notebook 10
 
 def epochs_for(steps, n, bs, drop_last=True):
     per_epoch = len(range(0, n - bs + 1, bs)) if drop_last else len(range(0, n, bs))
@@ -268,7 +268,7 @@ def pick_lr(make_model, x, y, lrs, bs, target, budget, seed=0):
     return best
 
 
-# ---------------------------------------------------------------- notebook 09
+# ---------------------------------------------------------------- notebook 11
 
 def throughput(n_samples, timings):
     if len(timings) < 2:
@@ -312,7 +312,7 @@ def saved_bytes_per_sample(sizes):
     return np.int64(total)
 
 
-# ---------------------------------------------------------------- notebook 10
+# ---------------------------------------------------------------- notebook 12
 
 def effective_lr(base_lr, base_bs, per_rank_bs, world_size, accum_steps=1):
     return torch.tensor(base_lr, dtype=torch.float64) * (per_rank_bs * world_size * accum_steps

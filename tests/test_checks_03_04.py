@@ -90,7 +90,7 @@ def test_pixel_accuracy_takes_any_kind_of_number(kind):
 
 
 def test_the_synthetic_digits_are_not_all_easy():
-    threes, sevens, mean3, mean7 = checks._pixel_data()
+    threes, sevens, mean3, mean7 = checks.nb03._pixel_data()
     assert pixel_accuracy(threes, sevens, mean3, mean7) == 0.75
 
 

@@ -1,4 +1,4 @@
-"""Notebook 08's exercise checks accept the reference solutions and name each plausible mistake."""
+"""The checks of notebook 08 accept the reference solutions and name each plausible mistake."""
 import math
 
 import numpy as np
@@ -6,202 +6,193 @@ import pytest
 import torch
 
 import checks
-import utils
 from checking import NUMBER_KINDS, assert_passes, assert_wrong, returning, status
 
 
-# ---------------------------------------------------------------- 08.1 epochs_for
+# ---------------------------------------------------------------- 08.1 collate_pairs
 
-def epochs_for(steps, n, bs, drop_last=True):
-    return steps / (n // bs if drop_last else math.ceil(n / bs))
-
-
-def test_epochs_for_accepts_the_reference():
-    assert status(checks.check_epochs_for, epochs_for).passed
+def collate_pairs(items):
+    xs, ys = zip(*items)
+    return torch.stack(xs), torch.stack(ys)
 
 
-def test_epochs_for_names_each_mistake():
-    assert_wrong(checks.check_epochs_for, lambda steps, n, bs, drop_last=True: steps * bs / n,
-                 "the samples seen divided by n", "An epoch is a number of steps")
-    assert_wrong(checks.check_epochs_for, lambda steps, n, bs, drop=True: steps / math.ceil(n / bs),
-                 "With drop_last=True the partial last batch is dropped")
-    assert_wrong(checks.check_epochs_for, lambda steps, n, bs, drop=True: steps / (n // bs),
-                 "With drop_last=False the partial last batch is a step too")
-    assert_wrong(checks.check_epochs_for,
-                 lambda steps, n, bs, drop=True: steps // (n // bs if drop else math.ceil(n / bs)),
-                 "return a float")
-    assert_wrong(checks.check_epochs_for, lambda *a, **k: "0.1", "should be a number")
+def test_collate_pairs_accepts_the_reference():
+    assert status(checks.check_collate_pairs, collate_pairs).status == "passed"
 
 
-# ---------------------------------------------------------------- 08.2 eps_opt
-
-def eps_opt(bs, eps_max, b_noise):
-    return eps_max / (1 + b_noise / bs)
-
-
-def test_eps_opt_accepts_the_reference_and_tensors():
-    assert status(checks.check_eps_opt, eps_opt).passed
-    assert status(checks.check_eps_opt, lambda bs, e, b: torch.tensor(e) / (1 + b / bs)).passed
+def test_collate_pairs_catches_cat_instead_of_stack():
+    def cat(items):
+        xs, ys = zip(*items)
+        return torch.cat(xs), torch.stack(ys)
+    assert_wrong(checks.check_collate_pairs, cat, "torch.stack puts them under a new one")
 
 
-def test_eps_opt_names_each_mistake():
-    assert_wrong(checks.check_eps_opt, lambda bs, eps_max, b_noise: eps_max / (1 + bs / b_noise),
-                 "falls as B grows", "B_noise / B, not B / B_noise")
-    assert_wrong(checks.check_eps_opt, lambda bs, eps_max, b_noise: eps_max * bs / b_noise,
-                 "That is linear scaling", "levels off at eps_max (here 4); at B=1 it is 0.2353.")
-    assert_wrong(checks.check_eps_opt, lambda bs, eps_max, b_noise: eps_max / (1 + b_noise * bs),
-                 "but eps_max / (1 + B_noise/B) is")
+def test_collate_pairs_catches_unstacked_fields_and_a_swap():
+    assert_wrong(checks.check_collate_pairs, lambda items: tuple(zip(*items)), "torch.stack")
+
+    def swapped(items):
+        xs, ys = zip(*items)
+        return torch.stack(ys), torch.stack(xs)
+    assert_wrong(checks.check_collate_pairs, swapped, "swapped")
 
 
-# ---------------------------------------------------------------- 08.3 scaled_lr
-
-def scaled_lr(step, base_lr, base_bs, bs, warmup_steps):
-    lr = base_lr * bs / base_bs
-    if step >= warmup_steps:
-        return lr
-    return base_lr + (lr - base_lr) * step / warmup_steps
+def test_collate_pairs_refuses_a_list_as_notebook_02s_collate_does():
+    assert_wrong(checks.check_collate_pairs, lambda items: list(collate_pairs(items)),
+                 "you return a list: return a tuple, not a list, (xb, yb)")
 
 
-def test_scaled_lr_accepts_the_reference():
-    assert status(checks.check_scaled_lr, scaled_lr).passed
+def test_collate_pairs_catches_the_items_unchanged():
+    assert_wrong(checks.check_collate_pairs, lambda items: items, "return a pair (xb, yb)")
 
 
-def no_warmup(step, lr0, bs0, bs, w):
-    return lr0 * bs / bs0
+# ---------------------------------------------------------------- 08.2 gather_batches
+
+def gather_batches(x, y, order, bs, drop_last=False):
+    n = len(order)
+    stop = n // bs * bs if drop_last else n
+    return [(x[order[i:i + bs]], y[order[i:i + bs]]) for i in range(0, stop, bs)]
 
 
-def warmup_from_zero(step, lr0, bs0, bs, w):
-    return lr0 * bs / bs0 * min(1, step / w) if w else lr0 * bs / bs0
+def test_gather_batches_accepts_the_reference():
+    assert status(checks.check_gather_batches, gather_batches).status == "passed"
 
 
-def not_scaled_after(step, lr0, bs0, bs, w):
-    return lr0 if step >= w else scaled_lr(step, lr0, bs0, bs, w)
+def test_gather_batches_catches_the_datasets_order():
+    def in_order(x, y, order, bs, drop_last=False):
+        n = len(x) // bs * bs if drop_last else len(x)
+        return [(x[i:i + bs], y[i:i + bs]) for i in range(0, n, bs)]
+    assert_wrong(checks.check_gather_batches, in_order, "dataset's order")
 
 
-def ends_early(step, lr0, bs0, bs, w):
-    lr = lr0 * bs / bs0
-    return lr if step >= w else lr0 + (lr - lr0) * min(1, step / (w - 1))
+def test_gather_batches_catches_drop_last_ignored_or_always_applied():
+    assert_wrong(checks.check_gather_batches,
+                 lambda x, y, order, bs, drop_last=False: gather_batches(x, y, order, bs, False),
+                 "drop_last=True throws it away")
+    assert_wrong(checks.check_gather_batches,
+                 lambda x, y, order, bs, drop_last=False: gather_batches(x, y, order, bs, True),
+                 "you lose the short last batch")
 
 
-def divides_by_zero(step, lr0, bs0, bs, w):
-    return lr0 + (lr0 * bs / bs0 - lr0) * min(1, step / w)
+def test_gather_batches_catches_labels_that_do_not_follow_the_images():
+    def wrong_y(x, y, order, bs, drop_last=False):
+        return [(xb, y[:len(xb)]) for xb, _ in gather_batches(x, y, order, bs, drop_last)]
+    assert_wrong(checks.check_gather_batches, wrong_y, "yb does not go with xb")
 
 
-def test_scaled_lr_names_each_mistake():
-    assert_wrong(checks.check_scaled_lr, no_warmup, "already the scaled rate")
-    assert_wrong(checks.check_scaled_lr, warmup_from_zero, "warm-up starts at 0",
-                 "starts at base_lr")
-    assert_wrong(checks.check_scaled_lr, not_scaled_after, "after the warm-up the rate is scaled")
-    assert_wrong(checks.check_scaled_lr, ends_early, "your warm-up ends one step early")
-    assert_wrong(checks.check_scaled_lr, divides_by_zero, "ZeroDivisionError")
+# ---------------------------------------------------------------- 08.3 ShuffleLoader
+
+class ShuffleLoader:
+    def __init__(self, x, y, bs, drop_last, generator):
+        self.x, self.y, self.bs, self.drop_last, self.g = x, y, bs, drop_last, generator
+
+    def __len__(self):
+        n = len(self.x)
+        return n // self.bs if self.drop_last else math.ceil(n / self.bs)
+
+    def __iter__(self):
+        n = len(self.x)
+        torch.empty((), dtype=torch.int64).random_(generator=self.g)
+        order = torch.randperm(n, generator=self.g)
+        torch.randperm(n, generator=self.g)
+        for i in range(len(self)):
+            idx = order[i * self.bs:(i + 1) * self.bs]
+            yield self.x[idx], self.y[idx]
 
 
-@pytest.mark.parametrize("kind", NUMBER_KINDS)
-@pytest.mark.parametrize("check,reference", [
-    (checks.check_epochs_for, epochs_for), (checks.check_eps_opt, eps_opt),
-    (checks.check_scaled_lr, scaled_lr)], ids=["epochs_for", "eps_opt", "scaled_lr"])
-def test_a_number_of_any_kind_passes(check, reference, kind):
-    assert_passes(check, returning(NUMBER_KINDS[kind], reference))
+def test_shuffle_loader_accepts_the_reference_and_utils_tensor_loader():
+    import utils
+    assert status(checks.check_ShuffleLoader, ShuffleLoader).status == "passed"
+    tensor_loader = lambda x, y, bs, drop, g: utils.TensorLoader(x, y, bs, True, drop, g)  # noqa: E731
+    assert status(checks.check_ShuffleLoader, tensor_loader).status == "passed"
 
 
-# ---------------------------------------------------------------- 08.4 pick_lr
+def test_shuffle_loader_catches_the_same_order_every_epoch():
+    class Once(ShuffleLoader):
+        def __init__(self, *args):
+            super().__init__(*args)
+            n = len(self.x)
+            torch.empty((), dtype=torch.int64).random_(generator=self.g)
+            self.order = torch.randperm(n, generator=self.g)
 
-def run_lr(make_model, x, y, lr, bs, target, budget, seed, first_step=1, fresh=True, model=None):
-    model = make_model() if fresh or model is None else model
-    dl = utils.TensorLoader(x, y, batch_size=bs, shuffle=True, drop_last=True,
-                            generator=torch.Generator().manual_seed(seed))
-    opt, step = utils.BasicOptim(model.parameters(), lr), 0
-    while step < budget:
-        for xb, yb in dl:
-            utils.calc_grad(xb, yb, model)
-            opt.step()
-            opt.zero_grad()
-            step += 1
-            if utils.accuracy(model, x, y) >= target:
-                return step - 1 + first_step, model
-            if step >= budget:
-                return None, model
-    return None, model
+        def __iter__(self):
+            for i in range(len(self)):
+                idx = self.order[i * self.bs:(i + 1) * self.bs]
+                yield self.x[idx], self.y[idx]
+    assert_wrong(checks.check_ShuffleLoader, Once, "same order every epoch")
 
 
-def pick(make_model, x, y, lrs, bs, target, budget, seed=0, first_step=1, tie="smaller",
-         fresh=True):
-    found, model = [], None
-    for lr in lrs:
-        steps, model = run_lr(make_model, x, y, lr, bs, target, budget, seed, first_step, fresh,
-                              model)
-        if steps is not None:
-            found.append((steps, lr if tie == "smaller" else -lr))
-    if not found:
-        return None, None
-    steps, lr = min(found)
-    return abs(lr), steps
+def test_shuffle_loader_catches_missing_draws():
+    class NoSeedDraw(ShuffleLoader):
+        def __iter__(self):
+            order = torch.randperm(len(self.x), generator=self.g)
+            for i in range(len(self)):
+                idx = order[i * self.bs:(i + 1) * self.bs]
+                yield self.x[idx], self.y[idx]
+    assert_wrong(checks.check_ShuffleLoader, NoSeedDraw, "int64")
+
+    class NoTail(ShuffleLoader):
+        def __iter__(self):
+            torch.empty((), dtype=torch.int64).random_(generator=self.g)
+            order = torch.randperm(len(self.x), generator=self.g)
+            for i in range(len(self)):
+                idx = order[i * self.bs:(i + 1) * self.bs]
+                yield self.x[idx], self.y[idx]
+    assert_wrong(checks.check_ShuffleLoader, NoTail, "epoch 1 matches PyTorch")
 
 
-def test_pick_lr_accepts_the_reference():
-    assert status(checks.check_pick_lr, pick).passed
+def test_shuffle_loader_catches_drop_last_ignored_and_no_shuffle():
+    class KeepsLast(ShuffleLoader):
+        def __len__(self):
+            return math.ceil(len(self.x) / self.bs)
+    assert_wrong(checks.check_ShuffleLoader, KeepsLast, "len(loader) should be")
+
+    class DropsInIterOnly(ShuffleLoader):
+        def __iter__(self):
+            batches = list(super().__iter__())
+            yield from (batches[:-1] if len(self.x) % self.bs else batches)
+    assert_wrong(checks.check_ShuffleLoader, DropsInIterOnly, "the short last batch counts")
+
+    class InOrder(ShuffleLoader):
+        def __iter__(self):
+            for i in range(len(self)):
+                yield self.x[i * self.bs:(i + 1) * self.bs], self.y[i * self.bs:(i + 1) * self.bs]
+    assert_wrong(checks.check_ShuffleLoader, InOrder, "dataset's order")
 
 
-def test_pick_lr_checks_run_fast():
+@pytest.mark.parametrize("check", [checks.check_collate_pairs, checks.check_gather_batches, checks.check_ShuffleLoader])
+def test_each_check_runs_well_under_a_second(check):
     import time
+    refs = {"collate_pairs": collate_pairs, "gather_batches": gather_batches, "ShuffleLoader": ShuffleLoader}
     start = time.perf_counter()
-    status(checks.check_pick_lr, pick)
-    assert time.perf_counter() - start < 5  # well under a second on an idle 2-core CPU
-
-
-def test_pick_lr_names_each_mistake():
-    assert_wrong(checks.check_pick_lr, lambda *a, **k: pick(*a, **k, first_step=0),
-                 "one less than ours")
-    assert_wrong(checks.check_pick_lr, lambda *a, **k: pick(*a, **k, tie="larger"),
-                 "on a tie, pick the smaller learning rate")
-    assert_wrong(checks.check_pick_lr, lambda *a, **k: pick(*a, **k, fresh=False),
-                 "your learning rates share one model")
-    assert_wrong(checks.check_pick_lr, lambda m, x, y, lrs, *a, **k: (max(lrs), 1), "you pick lr")
-    assert_wrong(checks.check_pick_lr, lambda m, x, y, lrs, *a, **k: pick(m, x, y, lrs, *a, **k)[0],
-                 "return a pair (lr, steps)")
-
-
-def test_pick_lr_says_when_no_rate_reaches_the_target():
-    def never_none(*args, **kwargs):
-        lr, steps = pick(*args, **kwargs)
-        return (lr, steps) if lr is not None else (args[3][0], kwargs.get("budget", args[6]))
-    assert_wrong(checks.check_pick_lr, never_none, "return (None, None)")
+    assert status(check, refs[check.exercise.function]).passed
+    assert time.perf_counter() - start < 1.0  # each takes milliseconds; the margin is for a busy CI
 
 
 # ---------------------------------------------------------------- correct, written another way
 
-def scaled_lr_with_numpy(step, base_lr, base_bs, bs, warmup_steps):
-    return np.interp(step, [0, warmup_steps], [base_lr, base_lr * bs / base_bs])  # np.float64
+def collate_pairs_by_cat(items):
+    xb = torch.cat([x.unsqueeze(0) for x, _ in items])
+    yb = torch.cat([y[None] for _, y in items])
+    return xb, yb
 
 
-def pick_lr_step_by_step(make_model, x, y, lrs, bs, target, budget, seed=0):
-    best_lr, best_steps = None, None
-    for lr in sorted(lrs):  # the smaller rate first, so a tie keeps it
-        model = make_model()
-        dl = utils.TensorLoader(x, y, batch_size=bs, shuffle=True, drop_last=True,
-                                generator=torch.Generator().manual_seed(seed))
-        opt, batches = utils.BasicOptim(model.parameters(), lr), iter(dl)
-        for step in range(1, budget + 1):
-            batch = next(batches, None)
-            if batch is None:  # a new epoch
-                batches = iter(dl)
-                batch = next(batches)
-            utils.calc_grad(*batch, model)
-            opt.step()
-            opt.zero_grad()
-            if utils.accuracy(model, x, y) >= target:
-                if best_steps is None or step < best_steps:
-                    best_lr, best_steps = lr, step
-                break
-    return best_lr, best_steps
+def gather_batches_by_split(x, y, order, bs, drop_last=False):
+    return [(x[idx], y[idx]) for idx in order.split(bs) if len(idx) == bs or not drop_last]
+
+
+class ShuffleLoaderOfChunks(ShuffleLoader):
+    def __iter__(self):
+        n = len(self.x)
+        torch.empty((), dtype=torch.int64).random_(generator=self.g)
+        chunks = torch.randperm(n, generator=self.g).split(self.bs)
+        torch.randperm(n, generator=self.g)
+        yield from ((self.x[idx], self.y[idx]) for idx in chunks[:len(self)])
 
 
 OTHER_WAYS = {
-    "check_epochs_for": lambda steps, n, bs, drop_last=True: np.float64(steps) / (
-        n // bs if drop_last else -(-n // bs)),
-    "check_eps_opt": lambda bs, eps_max, b_noise: np.float32(eps_max * bs / (bs + b_noise)),
-    "check_scaled_lr": scaled_lr_with_numpy,
-    "check_pick_lr": pick_lr_step_by_step,
+    "check_collate_pairs": collate_pairs_by_cat,
+    "check_gather_batches": gather_batches_by_split,
+    "check_ShuffleLoader": ShuffleLoaderOfChunks,
 }
 
 

@@ -1,5 +1,4 @@
-"""The checks of notebook 10's exercises: each accepts the reference solution and rejects plausible
-wrong answers with the message that names the mistake."""
+"""Notebook 10's exercise checks accept the reference solutions and name each plausible mistake."""
 import math
 
 import numpy as np
@@ -7,223 +6,202 @@ import pytest
 import torch
 
 import checks
-from utils import mnist_loss
-from checking import COUNT_KINDS, NUMBER_KINDS, assert_passes, assert_wrong, returning
+import utils
+from checking import NUMBER_KINDS, assert_passes, assert_wrong, returning, status
 
 
-# ---------------------------------------------------------------- 10.1 effective_lr
+# ---------------------------------------------------------------- 10.1 epochs_for
 
-def effective_lr(base_lr, base_bs, per_rank_bs, world_size, accum_steps=1):
-    return base_lr * per_rank_bs * world_size * accum_steps / base_bs
-
-
-def test_effective_lr_reference_passes():
-    assert_passes(checks.check_effective_lr, effective_lr)
+def epochs_for(steps, n, bs, drop_last=True):
+    return steps / (n // bs if drop_last else math.ceil(n / bs))
 
 
-def test_effective_lr_per_rank_batch_only():
-    assert_wrong(checks.check_effective_lr, lambda lr, bs, b, k, acc=1: lr * b / bs,
-                 "you scaled by the per-rank batch only", "8 x 64 = 512")
+def test_epochs_for_accepts_the_reference():
+    assert status(checks.check_epochs_for, epochs_for).passed
 
 
-def test_effective_lr_forgets_accumulation():
-    assert_wrong(checks.check_effective_lr, lambda lr, bs, b, k, acc=1: lr * b * k / bs,
-                 "accumulated micro-batches", "32 x 4 x 2 = 256")
+def test_epochs_for_names_each_mistake():
+    assert_wrong(checks.check_epochs_for, lambda steps, n, bs, drop_last=True: steps * bs / n,
+                 "the samples seen divided by n", "An epoch is a number of steps")
+    assert_wrong(checks.check_epochs_for, lambda steps, n, bs, drop=True: steps / math.ceil(n / bs),
+                 "With drop_last=True the partial last batch is dropped")
+    assert_wrong(checks.check_epochs_for, lambda steps, n, bs, drop=True: steps / (n // bs),
+                 "With drop_last=False the partial last batch is a step too")
+    assert_wrong(checks.check_epochs_for,
+                 lambda steps, n, bs, drop=True: steps // (n // bs if drop else math.ceil(n / bs)),
+                 "return a float")
+    assert_wrong(checks.check_epochs_for, lambda *a, **k: "0.1", "should be a number")
 
 
-def test_effective_lr_square_root_scaling():
-    assert_wrong(checks.check_effective_lr,
-                 lambda lr, bs, b, k, acc=1: lr * math.sqrt(b * k * acc / bs),
-                 "square-root scaling")
+# ---------------------------------------------------------------- 10.2 eps_opt
+
+def eps_opt(bs, eps_max, b_noise):
+    return eps_max / (1 + b_noise / bs)
 
 
-def test_effective_lr_inverted():
-    assert_wrong(checks.check_effective_lr, lambda lr, bs, b, k, acc=1: lr * bs / (b * k * acc),
-                 "the learning rate for base_lr=0.1 at batch 256, 8 ranks of 64", "should be 0.2")
+def test_eps_opt_accepts_the_reference_and_tensors():
+    assert status(checks.check_eps_opt, eps_opt).passed
+    assert status(checks.check_eps_opt, lambda bs, e, b: torch.tensor(e) / (1 + b / bs)).passed
 
 
-# ---------------------------------------------------------------- 10.2 dp_speedup
-
-def dp_speedup(one_process_s, all_reduce_s, world_size):
-    return one_process_s / (one_process_s / world_size + all_reduce_s)
-
-
-def test_dp_speedup_reference_passes():
-    assert_passes(checks.check_dp_speedup, dp_speedup)
-
-
-def test_dp_speedup_without_the_all_reduce():
-    assert_wrong(checks.check_dp_speedup, lambda t, a, k: t / (t / k + a) if a == 0 else float(k),
-                 "leaves out the all-reduce")
+def test_eps_opt_names_each_mistake():
+    assert_wrong(checks.check_eps_opt, lambda bs, eps_max, b_noise: eps_max / (1 + bs / b_noise),
+                 "falls as B grows", "B_noise / B, not B / B_noise")
+    assert_wrong(checks.check_eps_opt, lambda bs, eps_max, b_noise: eps_max * bs / b_noise,
+                 "That is linear scaling", "levels off at eps_max (here 4); at B=1 it is 0.2353.")
+    assert_wrong(checks.check_eps_opt, lambda bs, eps_max, b_noise: eps_max / (1 + b_noise * bs),
+                 "but eps_max / (1 + B_noise/B) is")
 
 
-def test_dp_speedup_all_reduce_shared_by_the_ranks():
-    assert_wrong(checks.check_dp_speedup, lambda t, a, k: t / ((t + a) / k),
-                 "does not get shorter with more ranks")
+# ---------------------------------------------------------------- 10.3 scaled_lr
+
+def scaled_lr(step, base_lr, base_bs, bs, warmup_steps):
+    lr = base_lr * bs / base_bs
+    if step >= warmup_steps:
+        return lr
+    return base_lr + (lr - base_lr) * step / warmup_steps
 
 
-def test_dp_speedup_upside_down():
-    assert_wrong(checks.check_dp_speedup, lambda t, a, k: (t / k + a) / t,
-                 "DDP's time over one process's")
+def test_scaled_lr_accepts_the_reference():
+    assert status(checks.check_scaled_lr, scaled_lr).passed
+
+
+def no_warmup(step, lr0, bs0, bs, w):
+    return lr0 * bs / bs0
+
+
+def warmup_from_zero(step, lr0, bs0, bs, w):
+    return lr0 * bs / bs0 * min(1, step / w) if w else lr0 * bs / bs0
+
+
+def not_scaled_after(step, lr0, bs0, bs, w):
+    return lr0 if step >= w else scaled_lr(step, lr0, bs0, bs, w)
+
+
+def ends_early(step, lr0, bs0, bs, w):
+    lr = lr0 * bs / bs0
+    return lr if step >= w else lr0 + (lr - lr0) * min(1, step / (w - 1))
+
+
+def divides_by_zero(step, lr0, bs0, bs, w):
+    return lr0 + (lr0 * bs / bs0 - lr0) * min(1, step / w)
+
+
+def test_scaled_lr_names_each_mistake():
+    assert_wrong(checks.check_scaled_lr, no_warmup, "already the scaled rate")
+    assert_wrong(checks.check_scaled_lr, warmup_from_zero, "warm-up starts at 0",
+                 "starts at base_lr")
+    assert_wrong(checks.check_scaled_lr, not_scaled_after, "after the warm-up the rate is scaled")
+    assert_wrong(checks.check_scaled_lr, ends_early, "your warm-up ends one step early")
+    assert_wrong(checks.check_scaled_lr, divides_by_zero, "ZeroDivisionError")
 
 
 @pytest.mark.parametrize("kind", NUMBER_KINDS)
 @pytest.mark.parametrize("check,reference", [
-    (checks.check_effective_lr, effective_lr), (checks.check_dp_speedup, dp_speedup)],
-    ids=["effective_lr", "dp_speedup"])
+    (checks.check_epochs_for, epochs_for), (checks.check_eps_opt, eps_opt),
+    (checks.check_scaled_lr, scaled_lr)], ids=["epochs_for", "eps_opt", "scaled_lr"])
 def test_a_number_of_any_kind_passes(check, reference, kind):
     assert_passes(check, returning(NUMBER_KINDS[kind], reference))
 
 
-# ---------------------------------------------------------------- 10.3 shard_indices
+# ---------------------------------------------------------------- 10.4 pick_lr
 
-def shard_indices(n, world_size, rank, drop_last=False):
-    if drop_last:
-        total = n // world_size * world_size
-        idx = list(range(total))
-    else:
-        total = math.ceil(n / world_size) * world_size
-        idx = list(range(n))
-        idx = (idx * math.ceil(total / n))[:total]
-    return idx[rank:total:world_size]
-
-
-def test_shard_indices_reference_passes():
-    assert_passes(checks.check_shard_indices, shard_indices)
-
-
-def test_shard_indices_as_a_tensor_passes_too():
-    assert_passes(checks.check_shard_indices, lambda *a: torch.tensor(shard_indices(*a)))
-
-
-@pytest.mark.parametrize("kind", COUNT_KINDS)
-def test_shard_indices_takes_indices_of_any_integer_kind(kind):
-    assert_passes(checks.check_shard_indices,
-                  lambda *a: [COUNT_KINDS[kind](i) for i in shard_indices(*a)])
+def run_lr(make_model, x, y, lr, bs, target, budget, seed, first_step=1, fresh=True, model=None):
+    model = make_model() if fresh or model is None else model
+    dl = utils.TensorLoader(x, y, batch_size=bs, shuffle=True, drop_last=True,
+                            generator=torch.Generator().manual_seed(seed))
+    opt, step = utils.BasicOptim(model.parameters(), lr), 0
+    while step < budget:
+        for xb, yb in dl:
+            utils.calc_grad(xb, yb, model)
+            opt.step()
+            opt.zero_grad()
+            step += 1
+            if utils.accuracy(model, x, y) >= target:
+                return step - 1 + first_step, model
+            if step >= budget:
+                return None, model
+    return None, model
 
 
-def test_shard_indices_refuses_indices_that_are_not_whole_numbers():
-    assert_wrong(checks.check_shard_indices, lambda *a: [float(i) for i in shard_indices(*a)],
-                 "your index number 0 is 0.0, a float: it should be a whole number (an int)")
+def pick(make_model, x, y, lrs, bs, target, budget, seed=0, first_step=1, tie="smaller",
+         fresh=True):
+    found, model = [], None
+    for lr in lrs:
+        steps, model = run_lr(make_model, x, y, lr, bs, target, budget, seed, first_step, fresh,
+                              model)
+        if steps is not None:
+            found.append((steps, lr if tie == "smaller" else -lr))
+    if not found:
+        return None, None
+    steps, lr = min(found)
+    return abs(lr), steps
 
 
-def test_shard_indices_contiguous_blocks():
-    def blocks(n, k, r, drop_last=False):
-        m = n // k if drop_last else math.ceil(n / k)
-        return list(range(r * m, (r + 1) * m))
-    assert_wrong(checks.check_shard_indices, blocks, "contiguous block", "like cards",
-                 "rank 0 gets [0, 2, 4, 6, 8, 10, 12, 14]")
+def test_pick_lr_accepts_the_reference():
+    assert status(checks.check_pick_lr, pick).passed
 
 
-def test_shard_indices_without_padding():
-    assert_wrong(checks.check_shard_indices, lambda n, k, r, drop_last=False: list(range(r, n, k)),
-                 "rank=1", "ceil(15/2) = 8", "pads the epoch")
+def test_pick_lr_checks_run_fast():
+    import time
+    start = time.perf_counter()
+    status(checks.check_pick_lr, pick)
+    assert time.perf_counter() - start < 5  # well under a second on an idle 2-core CPU
 
 
-def test_shard_indices_pads_even_with_drop_last():
-    assert_wrong(checks.check_shard_indices,
-                 lambda n, k, r, drop_last=False: shard_indices(n, k, r, False),
-                 "with drop_last=True the sampler trims the epoch to 14 indices")
+def test_pick_lr_names_each_mistake():
+    assert_wrong(checks.check_pick_lr, lambda *a, **k: pick(*a, **k, first_step=0),
+                 "one less than ours")
+    assert_wrong(checks.check_pick_lr, lambda *a, **k: pick(*a, **k, tie="larger"),
+                 "on a tie, pick the smaller learning rate")
+    assert_wrong(checks.check_pick_lr, lambda *a, **k: pick(*a, **k, fresh=False),
+                 "your learning rates share one model")
+    assert_wrong(checks.check_pick_lr, lambda m, x, y, lrs, *a, **k: (max(lrs), 1), "you pick lr")
+    assert_wrong(checks.check_pick_lr, lambda m, x, y, lrs, *a, **k: pick(m, x, y, lrs, *a, **k)[0],
+                 "return a pair (lr, steps)")
 
 
-def test_shard_indices_pads_with_the_last_index():
-    def pad_last(n, k, r, drop_last=False):
-        if drop_last:
-            return shard_indices(n, k, r, True)
-        total = math.ceil(n / k) * k
-        idx = list(range(n)) + [n - 1] * (total - n)
-        return idx[r:total:k]
-    assert_wrong(checks.check_shard_indices, pad_last, "DistributedSampler gives",
-                 "pads with the first indices")
-
-
-def test_shard_indices_returns_nothing_useful():
-    assert_wrong(checks.check_shard_indices, lambda n, k, r, drop_last=False: n // k,
-                 "you return 7, an int: return the list of indices")
-
-
-# ---------------------------------------------------------------- 10.4 accumulate_grads
-
-def accumulate_grads(model, xb, yb, micro_bs):
-    n = len(xb)
-    for i in range(0, n, micro_bs):
-        xm, ym = xb[i:i + micro_bs], yb[i:i + micro_bs]
-        (mnist_loss(model(xm), ym) * len(xm) / n).backward()
-
-
-def test_accumulate_grads_reference_passes():
-    assert_passes(checks.check_accumulate_grads, accumulate_grads)
-
-
-def test_accumulate_grads_one_over_k():
-    def one_over_k(model, xb, yb, micro_bs):
-        starts = range(0, len(xb), micro_bs)
-        for i in starts:
-            (mnist_loss(model(xb[i:i + micro_bs]), yb[i:i + micro_bs]) / len(starts)).backward()
-    assert_wrong(checks.check_accumulate_grads, one_over_k, "sizes [4, 4, 2]", "by 1/3",
-                 "len(micro-batch) / len(batch)")
-
-
-def test_accumulate_grads_unscaled_sum():
-    def unscaled(model, xb, yb, micro_bs):
-        for i in range(0, len(xb), micro_bs):
-            mnist_loss(model(xb[i:i + micro_bs]), yb[i:i + micro_bs]).backward()
-    assert_wrong(checks.check_accumulate_grads, unscaled, "the sum of the 3 micro-batches")
-
-
-def test_accumulate_grads_whole_batch_at_once():
-    def whole(model, xb, yb, micro_bs):
-        mnist_loss(model(xb), yb).backward()
-    assert_wrong(checks.check_accumulate_grads, whole, "got 10 items in one forward pass")
-
-
-def test_accumulate_grads_zeroes_between_micro_batches():
-    def zeroes(model, xb, yb, micro_bs):
-        n = len(xb)
-        for i in range(0, n, micro_bs):
-            model.zero_grad()
-            xm, ym = xb[i:i + micro_bs], yb[i:i + micro_bs]
-            (mnist_loss(model(xm), ym) * len(xm) / n).backward()
-    assert_wrong(checks.check_accumulate_grads, zeroes, "only the last micro-batch's gradient")
-
-
-def test_accumulate_grads_does_nothing():
-    assert_wrong(checks.check_accumulate_grads, lambda model, xb, yb, micro_bs: None,
-                 "the parameters have no gradient")
-
-
-@pytest.mark.parametrize("name", ["check_effective_lr", "check_dp_speedup", "check_shard_indices",
-                                  "check_accumulate_grads"])
-def test_notebook_10_checks_are_registered_in_order(name):
-    ex = checks.EXERCISES[name]
-    assert ex.notebook == "10"
-    assert [e.function for e in sorted((e for e in checks.EXERCISES.values() if e.notebook == "10"),
-                                       key=lambda e: e.number)] == [
-        "effective_lr", "dp_speedup", "shard_indices", "accumulate_grads"]
+def test_pick_lr_says_when_no_rate_reaches_the_target():
+    def never_none(*args, **kwargs):
+        lr, steps = pick(*args, **kwargs)
+        return (lr, steps) if lr is not None else (args[3][0], kwargs.get("budget", args[6]))
+    assert_wrong(checks.check_pick_lr, never_none, "return (None, None)")
 
 
 # ---------------------------------------------------------------- correct, written another way
 
-def shard_indices_in_numpy(n, world_size, rank, drop_last=False):
-    per_rank = n // world_size if drop_last else -(-n // world_size)
-    order = np.resize(np.arange(n), per_rank * world_size)  # np.resize repeats from the start
-    return order[rank::world_size]
+def scaled_lr_with_numpy(step, base_lr, base_bs, bs, warmup_steps):
+    return np.interp(step, [0, warmup_steps], [base_lr, base_lr * bs / base_bs])  # np.float64
 
 
-def accumulate_then_divide(model, xb, yb, micro_bs):
-    for i in range(0, len(xb), micro_bs):
-        xm, ym = xb[i:i + micro_bs], yb[i:i + micro_bs]
-        (mnist_loss(model(xm), ym) * len(xm)).backward()  # the sum of the losses
-    for p in model.parameters():
-        p.grad /= len(xb)
+def pick_lr_step_by_step(make_model, x, y, lrs, bs, target, budget, seed=0):
+    best_lr, best_steps = None, None
+    for lr in sorted(lrs):  # the smaller rate first, so a tie keeps it
+        model = make_model()
+        dl = utils.TensorLoader(x, y, batch_size=bs, shuffle=True, drop_last=True,
+                                generator=torch.Generator().manual_seed(seed))
+        opt, batches = utils.BasicOptim(model.parameters(), lr), iter(dl)
+        for step in range(1, budget + 1):
+            batch = next(batches, None)
+            if batch is None:  # a new epoch
+                batches = iter(dl)
+                batch = next(batches)
+            utils.calc_grad(*batch, model)
+            opt.step()
+            opt.zero_grad()
+            if utils.accuracy(model, x, y) >= target:
+                if best_steps is None or step < best_steps:
+                    best_lr, best_steps = lr, step
+                break
+    return best_lr, best_steps
 
 
 OTHER_WAYS = {
-    "check_effective_lr": lambda lr, bs, b, k, acc=1: np.float32(lr * (b * k * acc / bs)),
-    "check_dp_speedup": lambda t, a, k: torch.tensor(t, dtype=torch.float64) / (
-        torch.tensor(t, dtype=torch.float64) / k + a),
-    "check_shard_indices": shard_indices_in_numpy,
-    "check_accumulate_grads": accumulate_then_divide,
+    "check_epochs_for": lambda steps, n, bs, drop_last=True: np.float64(steps) / (
+        n // bs if drop_last else -(-n // bs)),
+    "check_eps_opt": lambda bs, eps_max, b_noise: np.float32(eps_max * bs / (bs + b_noise)),
+    "check_scaled_lr": scaled_lr_with_numpy,
+    "check_pick_lr": pick_lr_step_by_step,
 }
 
 
@@ -232,6 +210,6 @@ def test_a_correct_answer_written_another_way_passes(name):
     assert_passes(getattr(checks, name), OTHER_WAYS[name])
 
 
-def test_every_check_of_10_gets_an_answer_written_another_way():
+def test_every_check_of_08_gets_an_answer_written_another_way():
     assert sorted(OTHER_WAYS) == sorted(n for n, ex in checks.EXERCISES.items()
                                         if ex.notebook == "10")

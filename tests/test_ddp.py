@@ -1,4 +1,4 @@
-"""The data-parallel helpers of utils.py (notebook 10): processes that really all-reduce,
+"""The data-parallel helpers of utils.py (notebook 12): processes that really all-reduce,
 failures that come back as tracebacks instead of hangs, clear errors on bad input, no process
 left behind, the DDP = one-process equality, and the `torchrun` command the notebook shows.
 
@@ -24,7 +24,7 @@ import utils
 from utils import BasicOptim, calc_grad, ddp_train, free_port, launch, make_linear, process_group
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "notebooks" / "10_data_parallel_minibatches.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "12_deep_dive_data_parallel.ipynb"
 
 
 # ---------------------------------------------------------------- what the spawned processes run

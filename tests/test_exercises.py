@@ -99,12 +99,14 @@ def test_progress_names_what_is_wrong_in_a_learners_attempt(tmp_path):
     assert statuses[0] == "wrong" and set(statuses[1:]) == {"passed"}
 
 
-def test_no_two_sections_of_checks_define_the_same_name():
-    "A later section's helper of the same name would silently replace an earlier one's."
-    import ast
-    tree = ast.parse((ROOT / "checks.py").read_text())
-    names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
-    assert sorted({n for n in names if names.count(n) > 1}) == []
+def test_each_notebook_has_one_module_of_checks_and_registers_only_its_own():
+    "checks/nbNN.py holds notebook NN's checks, and every notebook with exercises has its module."
+    modules = sorted(p.stem for p in (ROOT / "checks").glob("nb*.py"))
+    assert modules == sorted({f"nb{ex.notebook}" for ex in checks.EXERCISES.values()})
+    for ex in checks.EXERCISES.values():
+        assert ex.check.__module__ == f"checks.nb{ex.notebook}", ex.check.__name__
+    with_exercises = {p.name[:2] for p in NOTEBOOKS if checks.exercise_cells(p)}
+    assert with_exercises == {ex.notebook for ex in checks.EXERCISES.values()}
 
 
 # ---------------------------------------------------------------- one number: one rule for all
@@ -163,10 +165,11 @@ def test_a_count_of_a_float_type_is_refused_with_what_to_use(value):
 
 
 def test_every_check_takes_its_numbers_through_the_one_rule():
-    "No section of checks.py keeps a number helper of its own (there were four, and they differed)."
+    "No module of checks keeps a number helper of its own (there were four, and they differed)."
     import ast
-    tree = ast.parse((ROOT / "checks.py").read_text())
-    helpers = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and "number" in n.name]
+    helpers = [n.name for path in sorted((ROOT / "checks").glob("*.py"))
+               for n in ast.parse(path.read_text()).body
+               if isinstance(n, ast.FunctionDef) and "number" in n.name]
     assert helpers == ["as_number"]
 
 

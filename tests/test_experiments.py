@@ -1,4 +1,4 @@
-"Tests for the batch-size experiment helpers of notebooks 07-09: model, accuracy, steps, Hessian."
+"Tests for the batch-size experiment helpers of notebooks 09-11: model, accuracy, steps, Hessian."
 import pytest
 import torch
 from torch.func import functional_call, grad, hessian, vmap

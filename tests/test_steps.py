@@ -1,4 +1,4 @@
-"Tests for notebook 08's helpers: LinearStack, its batches and training step, and the fit of S(B)."
+"Tests for notebook 10's helpers: LinearStack, its batches and training step, and the fit of S(B)."
 import numpy as np
 import pytest
 import torch

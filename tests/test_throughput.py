@@ -1,4 +1,4 @@
-"Tests for notebook 09's helpers: throughput over whole epochs, what autograd saves for backward."
+"Tests for notebook 11's helpers: throughput over whole epochs, what autograd saves for backward."
 import pytest
 import torch
 from torch import nn

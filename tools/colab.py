@@ -26,8 +26,9 @@ if "google.colab" in sys.modules and not os.path.exists("utils.py"):
     repo_url = os.environ.get("COURSE_REPO_URL", "{REPO_URL}")
     with tempfile.TemporaryDirectory() as clone:
         subprocess.run(["git", "clone", "--quiet", "--depth=1", repo_url, clone], check=True)
-        for module in ("utils.py", "checks.py", "explorers.py"):
+        for module in ("utils.py", "explorers.py"):
             shutil.copy(os.path.join(clone, module), module)
+        shutil.copytree(os.path.join(clone, "checks"), "checks", dirs_exist_ok=True)
     if importlib.util.find_spec("fastai") is None:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "fastai"], check=True)'''
 )

@@ -60,7 +60,7 @@ mount_in /dev --bind /dev
 mount_in /dev/pts --bind /dev/pts
 mount_in /dev/shm -t tmpfs shm  # torch.multiprocessing shares tensors through /dev/shm
 
-# This machine's name servers and host names: gloo (notebook 10's torchrun) resolves the hostname.
+# This machine's name servers and host names: gloo (notebook 12's torchrun) resolves the hostname.
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 cp -L /etc/hosts "$root/etc/hosts"
 # Certificate authorities added on this machine (a proxy's, say), so that pip reaches PyPI.

@@ -1,4 +1,5 @@
 "Checks for the exercises of notebook 05, The training loop, then refactored step by step."
+import functools
 import math
 
 import torch
@@ -6,7 +7,8 @@ import torch
 from . import (Exercise, Wrong, as_number, call, call_uncopied, close_tensors, exercise,
                expect_tensor)
 
-__all__ = ["check_sgd_update", "check_SimpleOptim", "check_image_accuracy", "check_collapse_linear"]
+__all__ = ["check_sgd_update", "check_SimpleOptim", "check_image_accuracy", "check_collapse_linear",
+           "check_train_epoch"]
 
 
 def _nb05_problem(seed, n=12, n_in=3):
@@ -204,3 +206,91 @@ def check_collapse_linear(collapse_linear):
         x = torch.randn(4, n_in, generator=g)
         if not close_tensors(x.to(w.dtype) @ w + b, (x @ w1 + b1) @ w2 + b2, atol=1e-4):
             raise Wrong(f"{what} x @ w + b does not equal the two layers' output.")
+
+
+class _Nb05Recorder:
+    "An optimiser that steps like BasicOptim and records the order of the calls it gets."
+    def __init__(self, params, lr):
+        self.params, self.lr, self.calls = list(params), lr, []
+
+    def step(self, *args, **kwargs):
+        self.calls.append("step")
+        with torch.no_grad():
+            for p in self.params:
+                if p.grad is not None:
+                    p -= self.lr * p.grad
+
+    def zero_grad(self, *args, **kwargs):
+        self.calls.append("zero_grad")
+        for p in self.params:
+            p.grad = None
+
+
+def _nb05_reference_epoch(model, dl, opt):
+    for xb, yb in dl:
+        _nb05_mnist_loss(model(xb), yb).backward()
+        opt.step()
+        opt.zero_grad()
+
+
+def _nb05_mnist_loss(predictions, targets):
+    predictions = predictions.sigmoid()
+    return torch.where(targets == 1, 1 - predictions, predictions).mean()
+
+
+def _nb05_epoch_setup(seed, n_batches=3, bs=4, n_in=5):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n_batches * bs, n_in, generator=g)
+    y = (x[:, :1] > 0).float()
+    model = torch.nn.Linear(n_in, 1)
+    with torch.no_grad():
+        model.weight.copy_(torch.randn(1, n_in, generator=g))
+        model.bias.zero_()
+    return model, list(zip(x.split(bs), y.split(bs)))
+
+
+@functools.lru_cache(maxsize=1)
+def _nb05_mnist():
+    "The 3s and 7s as tensors, loaded once."
+    import utils
+    return utils.mnist_tensors(utils.mnist_sample_path())
+
+
+@exercise("05", 5, "train_epoch")
+def check_train_epoch(train_epoch):
+    "Exercise 05.5: one epoch of the book's loop; then it trains a model on the 3s and 7s."
+    model, dl = _nb05_epoch_setup(0)
+    ref_model, _ = _nb05_epoch_setup(0)
+    opt, ref_opt = _Nb05Recorder(model.parameters(), 0.5), _Nb05Recorder(ref_model.parameters(), 0.5)
+    call_uncopied(train_epoch, model, dl, opt)
+    _nb05_reference_epoch(ref_model, dl, ref_opt)
+    what = f"for a loader of {len(dl)} batches"
+    steps = opt.calls.count("step")
+    if steps != len(dl):
+        times = "once" if steps == 1 else f"{steps} times"
+        raise Wrong(f"{what} your loop called opt.step() {times}: one step per mini-batch, "
+                    f"so {len(dl)}. Is opt.step() inside the `for xb, yb in dl:` loop?")
+    if opt.calls.count("zero_grad") < len(dl):
+        raise Wrong(f"{what} opt.zero_grad() ran {opt.calls.count('zero_grad')} times: zero the "
+                    f"gradients after every step, or each backward() adds to the last one.")
+    same = all(close_tensors(p.detach(), q.detach(), atol=1e-6)
+               for p, q in zip(model.parameters(), ref_model.parameters()))
+    if not same:
+        raise Wrong(f"{what} the weights after your epoch differ from the book's loop: for each "
+                    f"batch, predictions = model(xb), loss = mnist_loss(predictions, yb), "
+                    f"loss.backward(), opt.step(), opt.zero_grad().")
+    # and what it reaches on the real data: one epoch, shuffled batches of 64, lr 1
+    train_x, train_y, valid_x, valid_y = _nb05_mnist()
+    g = torch.Generator().manual_seed(42)
+    order = torch.randperm(len(train_x), generator=g)
+    batches = [(train_x[i], train_y[i]) for i in order.split(64)]
+    net = torch.nn.Linear(28 * 28, 1)
+    with torch.no_grad():
+        net.weight.uniform_(-784 ** -0.5, 784 ** -0.5, generator=g)
+        net.bias.zero_()
+    call_uncopied(train_epoch, net, batches, _Nb05Recorder(net.parameters(), 1.0))
+    with torch.no_grad():
+        acc = ((net(valid_x).sigmoid() > 0.5) == valid_y).float().mean().item()
+    if acc < 0.9:
+        raise Wrong(f"after one epoch over shuffled MNIST batches your loop reaches a validation "
+                    f"accuracy of {acc:.3f}; the book's loop passes 0.9.")

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import checks
+import utils
 from checking import NUMBER_KINDS, assert_passes, assert_wrong, returning, status
 
 
@@ -236,6 +237,8 @@ def collapse_linear_by_hand(w1, b1, w2, b2):
 
 
 OTHER_WAYS = {
+    "check_train_epoch": lambda model, dl, opt: [
+        (utils.calc_grad(xb, yb, model), opt.step(), opt.zero_grad()) for xb, yb in dl],
     "check_sgd_update": sgd_update_with_add_,
     "check_SimpleOptim": OptimWithNoGrad,
     "check_image_accuracy": image_accuracy_in_numpy,
@@ -251,3 +254,54 @@ def test_a_correct_answer_written_another_way_passes(name):
 def test_every_check_of_05_gets_an_answer_written_another_way():
     assert sorted(OTHER_WAYS) == sorted(n for n, ex in checks.EXERCISES.items()
                                         if ex.notebook == "05")
+
+
+# ---------------------------------------------------------------- 05.5 train_epoch
+
+def train_epoch_with_calc_grad(model, dl, opt):
+    for xb, yb in dl:
+        utils.calc_grad(xb, yb, model)
+        opt.step()
+        opt.zero_grad()
+
+
+def train_epoch_zero_first(model, dl, opt):
+    "PyTorch's usual order: zero, backward, step. Just as right."
+    for batch in dl:
+        opt.zero_grad()
+        xb, yb = batch
+        loss = utils.mnist_loss(model(xb), yb)
+        loss.backward()
+        opt.step()
+
+
+def test_train_epoch_accepts_the_book_loop_and_pytorchs_order():
+    assert_passes(checks.check_train_epoch, train_epoch_with_calc_grad)
+    assert_passes(checks.check_train_epoch, train_epoch_zero_first)
+    assert_passes(checks.check_train_epoch, utils.train_epoch)
+
+
+def test_train_epoch_catches_a_step_outside_the_loop():
+    def once(model, dl, opt):
+        for xb, yb in dl:
+            utils.calc_grad(xb, yb, model)
+        opt.step()
+        opt.zero_grad()
+    assert_wrong(checks.check_train_epoch, once, "called opt.step() once")
+
+
+def test_train_epoch_catches_gradients_never_zeroed():
+    def no_zero(model, dl, opt):
+        for xb, yb in dl:
+            utils.calc_grad(xb, yb, model)
+            opt.step()
+    assert_wrong(checks.check_train_epoch, no_zero, "opt.zero_grad() ran 0 times")
+
+
+def test_train_epoch_catches_another_loss():
+    def squared(model, dl, opt):
+        for xb, yb in dl:
+            ((model(xb).sigmoid() - yb) ** 2).mean().backward()
+            opt.step()
+            opt.zero_grad()
+    assert_wrong(checks.check_train_epoch, squared, "differ from the book's loop")

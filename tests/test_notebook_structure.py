@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+import budget  # noqa: E402
 import prose_numbers  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -45,9 +46,65 @@ def test_title_sections_in_order(path):
     assert title(path).startswith(f"{path.name[:2]} · ")
     heads = [line for text in markdown(load(path)) for line in text.splitlines()
              if line.startswith("## ")]
-    order = [h for h in heads if h in ("## Exercises", "## Questionnaire", "## Further research")]
-    assert order == ["## Exercises", "## Questionnaire", "## Further research"], order
+    ends = ("## Key takeaways", "## Exercises", "## Questionnaire", "## Further research")
+    order = [h for h in heads if h in ends]
+    assert order == list(ends), order
     assert "## Further research" in markdown(load(path))[-1]
+
+
+def test_the_core_path_comes_first_and_fits_in_a_day():
+    parts = [budget.is_deep_dive(p) for p in NOTEBOOKS]
+    assert parts == sorted(parts), "the core notebooks are numbered before the deep dives"
+    core = [p for p in NOTEBOOKS if not budget.is_deep_dive(p)]
+    total = sum(map(budget.words, core))
+    assert total <= budget.CORE_TOTAL_WORDS, f"the core path has {total} words of lesson prose"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_lesson_prose_fits_its_budget(path):
+    most = budget.DEEP_DIVE_WORDS if budget.is_deep_dive(path) else budget.CORE_WORDS
+    assert budget.words(path) <= most, f"{path.name}: {budget.words(path)} words (at most {most})"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_opens_with_what_you_learn_and_need_and_shows_a_figure(path):
+    opening = src(load(path)["cells"][0])
+    assert "**What you will learn**" in opening and "**What you need first**" in opening, (
+        f"{path.name}: cell 0 says what you will learn and what you need first")
+    prose = [line for line in opening.splitlines()[1:]
+             if line.strip() and "colab-badge" not in line]
+    assert prose[0].startswith("*Optional deep dive.*") == budget.is_deep_dive(path), (
+        f"{path.name}: a deep dive's first line says *Optional deep dive.*, a core one does not")
+    assert budget.figures(path) >= 1, f"{path.name} has no figure"
+
+
+def visible_asserts(nb):
+    "Indices of code cells that assert at top level and whose source Jupyter shows."
+    found = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code" or cell["metadata"].get("jupyter", {}).get("source_hidden"):
+            continue
+        try:
+            tree = ast.parse(src(cell))
+        except SyntaxError:
+            continue
+        if any(isinstance(node, ast.Assert) for node in tree.body):
+            found.append(i)
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_no_assert_is_visible_in_a_lesson(path):
+    assert visible_asserts(load(path)) == [], (
+        f"{path.name}: a cell that asserts for the tests goes in its own cell, collapsed "
+        '(cell metadata "jupyter": {"source_hidden": true})')
+
+
+def test_the_assert_check_sees_a_visible_assert_and_not_a_hidden_one():
+    cell = {"cell_type": "code", "source": "x = 1\nassert x == 1", "metadata": {}}
+    assert visible_asserts({"cells": [cell]}) == [0]
+    cell["metadata"]["jupyter"] = {"source_hidden": True}
+    assert visible_asserts({"cells": [cell]}) == []
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)

@@ -97,59 +97,64 @@ def check_batch_mean_accuracy(batch_mean_accuracy):
         expect_close(got, want, what)
 
 
+def _nb01_epoch(shuffled_batches, items, bs, generator, drop, what):
+    "The learner's epoch as a list of lists, or Wrong if it is not a list of batches."
+    got = call(shuffled_batches, items, bs, generator, drop)
+    if not isinstance(got, (list, tuple)) or not all(
+            isinstance(b, (list, tuple)) or torch.is_tensor(b) for b in got):
+        raise Wrong(f"{what} you return {type(got).__name__} {got!r:.60}: return a list of "
+                    f"batches, each a list of items, e.g. [[3, 12, 8], [10, 2]].")
+    return [_nb01_as_list(b) for b in got]
+
+
 @exercise("01", 4, "shuffled_batches")
 def check_shuffled_batches(shuffled_batches):
-    "Exercise 01.4: one epoch of a shuffling loader, batch for batch torch's, same generator."
-    from torch.utils.data import DataLoader
+    "Exercise 01.4: one epoch of a shuffling loader, judged by what shuffling promises."
     letters = list("abcdefghijklm")
-    cases = [(list(range(15)), 5, False, 42), (letters, 4, False, 0), (letters, 4, True, 1),
-             (list(range(10, 30)), 6, True, 7), (list(range(10, 30)), 6, False, 3)]
-    for items, bs, drop, seed in cases:
-        g = torch.Generator().manual_seed(seed)
-        want = [_nb01_as_list(b) for b in DataLoader(items, batch_size=bs, shuffle=True,
-                                                     drop_last=drop, generator=g)]
+    cases = [(list(range(15)), 5, False), (letters, 4, False), (letters, 4, True),
+             (list(range(10, 30)), 6, True), (list(range(10, 30)), 6, False)]
+    for items, bs, drop in cases:
         what = f"for {len(items)} items, bs={bs}, drop_last={drop}:"
-        got = call(shuffled_batches, items, bs, torch.Generator().manual_seed(seed), drop)
-        if not isinstance(got, (list, tuple)) or not all(
-                isinstance(b, (list, tuple)) or torch.is_tensor(b) for b in got):
-            raise Wrong(f"{what} you return {type(got).__name__} {got!r:.60}: return a list of "
-                        f"batches, each a list of items, e.g. [[3, 12, 8], [10, 2]].")
-        got = [_nb01_as_list(b) for b in got]
-        if got == want:
-            continue
+        sizes = [bs] * (len(items) // bs) + ([len(items) % bs] if len(items) % bs and not drop
+                                             else [])
+        epochs = [_nb01_epoch(shuffled_batches, items, bs, torch.Generator().manual_seed(seed),
+                              drop, what) for seed in range(4)]
+        got = epochs[0]
         flat = [x for b in got for x in b]
-        sizes = [len(b) for b in want]
         if [len(b) for b in got] != sizes:
-            if drop and len(got) == len(want) + 1:
+            if drop and len(got) == len(sizes) + 1:
                 raise Wrong(f"{what} your last batch is a partial one ({len(got[-1])} of {bs}): "
                             f"with drop_last=True the partial last batch is thrown away.")
-            if not drop and len(got) == len(want) - 1:
+            if not drop and len(got) == len(sizes) - 1:
                 raise Wrong(f"{what} you lose the items left over ({len(items) % bs} of them): "
                             f"keep the partial last batch unless drop_last=True.")
             raise Wrong(f"{what} the batch sizes should be {sizes}, but yours are "
                         f"{[len(b) for b in got]}.")
-        if flat == items[:len(flat)]:
-            raise Wrong(f"{what} your batches are in the list's order: shuffle, with "
-                        f"torch.randperm(len(items), generator=generator).")
-        perm = torch.randperm(len(items), generator=torch.Generator().manual_seed(seed)).tolist()
-        if flat == [items[i] for i in perm][:len(flat)]:
-            raise Wrong(f"{what} your order is the permutation the generator gives first, but "
-                        f"torch's DataLoader first takes one number from it for its worker "
-                        f"processes: draw torch.empty((), dtype=torch.int64).random_("
-                        f"generator=generator) before torch.randperm.")
-        order = [items.index(x) if x in items else None for x in want[0]]
-        if got[0] == order:
-            raise Wrong(f"{what} you return positions in the list, not the items: index the "
-                        f"list with the shuffled order.")
-        if sorted(map(str, flat)) != sorted(map(str, [x for b in want for x in b])) and not drop:
+        if not all(x in items for x in flat):
+            raise Wrong(f"{what} your batches hold {[x for x in flat if x not in items][:3]}, "
+                        f"which are not items of the list: index the list with the shuffled "
+                        f"positions, items[i].")
+        if len(set(map(str, flat))) < len(flat) or (not drop and len(flat) != len(items)):
             raise Wrong(f"{what} your epoch does not hold every item exactly once: shuffle by "
-                        f"permuting (torch.randperm), never by drawing with replacement.")
-        raise Wrong(f"{what} your first batch is {got[0]}, torch's DataLoader gives {want[0]}: "
-                    f"use the generator you are given, one int64 draw, then torch.randperm.")
+                        f"permuting the positions (torch.randperm), never by drawing with "
+                        f"replacement.")
+        if all(e == items[:len(flat)] or [x for b in e for x in b] == items[:len(flat)]
+               for e in epochs):
+            raise Wrong(f"{what} your batches are in the list's order: shuffle, e.g. with "
+                        f"torch.randperm(len(items), generator=generator).")
+        again = _nb01_epoch(shuffled_batches, items, bs, torch.Generator().manual_seed(0), drop,
+                            what)
+        if again != got:
+            raise Wrong(f"{what} two generators seeded alike gave different orders: draw every "
+                        f"random number from the generator you are given (not from Python's "
+                        f"random or torch's global generator), so a seed reproduces the epoch.")
+        if all(e == got for e in epochs):
+            raise Wrong(f"{what} generators with seeds 0, 1, 2 and 3 all give the same order: "
+                        f"use the generator you are given (don't seed a new one).")
     g = torch.Generator().manual_seed(5)
     first, second = (call_uncopied(shuffled_batches, list(range(15)), 5, g, False)
                      for _ in range(2))
     if [_nb01_as_list(b) for b in first] == [_nb01_as_list(b) for b in second]:
         raise Wrong("two epochs with the same generator give the same order: draw from the "
-                    "generator you are given (don't seed a new one), so each epoch is shuffled "
-                    "anew.")
+                    "generator you are given (don't copy or reseed it), so each epoch is "
+                    "shuffled anew.")

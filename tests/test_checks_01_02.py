@@ -145,13 +145,38 @@ def test_shuffled_batches_accepts_the_reference():
     assert_passes(checks.check_shuffled_batches, as_tensors)
 
 
+def python_random(items, bs, generator, drop_last=False):
+    import random
+    order = random.sample(range(len(items)), len(items))
+    stop = len(items) // bs * bs if drop_last else len(items)
+    return [[items[i] for i in order[start:start + bs]] for start in range(0, stop, bs)]
+
+
+def with_replacement(items, bs, generator, drop_last=False):
+    order = torch.randint(len(items), (len(items),), generator=generator).tolist()
+    stop = len(items) // bs * bs if drop_last else len(items)
+    return [[items[i] for i in order[start:start + bs]] for start in range(0, stop, bs)]
+
+
+def test_shuffled_batches_accepts_any_permutation_drawn_from_the_generator():
+    "Not only torch's own draws: any shuffle that uses the generator is right."
+    assert_passes(checks.check_shuffled_batches, without_the_worker_draw)
+
+    def argsort_of_uniforms(items, bs, generator, drop_last=False):
+        order = torch.rand(len(items), generator=generator).argsort()
+        batches = [[items[int(i)] for i in chunk] for chunk in order.split(bs)]
+        return batches[:-1] if drop_last and len(items) % bs else batches
+    assert_passes(checks.check_shuffled_batches, argsort_of_uniforms)
+
+
 @pytest.mark.parametrize("wrong,words", [
-    (without_the_worker_draw, "first takes one number from it"),
     (keeps_the_partial_batch, "the partial last batch is thrown away"),
-    (positions_not_items, "positions in the list, not the items"),
+    (positions_not_items, "not items of the list"),
     (in_order, "in the list's order"),
-    (own_generator, "use the generator you are given"),
+    (own_generator, "all give the same order"),
     (never_advances, "two epochs with the same generator give the same order"),
+    (python_random, "seeded alike gave different orders"),
+    (with_replacement, "every item exactly once"),
 ])
 def test_shuffled_batches_rejects(wrong, words):
     assert_wrong(checks.check_shuffled_batches, wrong, words)

@@ -2,7 +2,7 @@
 # One entry point for the course. On first use it makes .venv/ inside the repository and installs
 # requirements.txt into it; later runs reuse it (it reinstalls only when requirements.txt changes).
 #   ./course.sh lab    open the course in JupyterLab (extra arguments go to `jupyter lab`)
-#   ./course.sh test   run every test: unit tests, then every notebook under nbval
+#   ./course.sh test   run ruff, then every test: unit tests, then every notebook under nbval
 #   ./course.sh setup  only make the environments
 # .venv/ is made with the newest supported Python found (python3.13, python3.12, python3.11,
 # python3), or with PYTHON=/path/to/python if set; an existing .venv/ is kept.
@@ -104,6 +104,10 @@ case "${1:-}" in
          echo "course.sh: starting JupyterLab; the URL it prints below opens $FIRST_NOTEBOOK"
          exec "$VENV/bin/jupyter" lab "${args[@]}" "$@" ;;
   # The saved outputs are the CPU's: tests run there even on a machine with a GPU.
-  test)  setup; setup_colab; shift; COURSE_DEVICE=cpu exec "$VENV/bin/python" -m pytest "$@" ;;
+  test)  setup; setup_colab; shift
+         # ruff first (seconds): every .py file and the notebooks' code, by pyproject.toml's rules
+         "$VENV/bin/ruff" check --quiet . || die "ruff found the problems above (ruff check --fix" \
+           "repairs some)"
+         COURSE_DEVICE=cpu exec "$VENV/bin/python" -m pytest "$@" ;;
   *) echo "usage: ./course.sh lab [jupyter lab args] | test [pytest args] | setup" >&2; exit 2 ;;
 esac

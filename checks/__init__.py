@@ -22,7 +22,6 @@ import os
 import sysconfig
 import textwrap
 import traceback
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -3,9 +3,10 @@ import math
 
 import torch
 
-from . import Exercise, Wrong, as_number, call, call_uncopied, exercise, expect_close
+from . import Wrong, as_number, call, call_uncopied, exercise, expect_close
 
-__all__ = ["check_n_batches", "check_batch_sizes", "check_batch_mean_accuracy", "check_shuffled_batches"]
+__all__ = [
+    "check_n_batches", "check_batch_sizes", "check_batch_mean_accuracy", "check_shuffled_batches"]
 
 
 def _nb01_as_list(batch):

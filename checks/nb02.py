@@ -1,9 +1,8 @@
 "Checks for the exercises of notebook 02, Datasets of tuples."
-import numbers
 
 import torch
 
-from . import Exercise, Wrong, call, describe, exercise
+from . import Wrong, call, describe, exercise
 
 __all__ = ["check_pairs", "check_squares", "check_collate"]
 

@@ -1,10 +1,9 @@
 "Checks for the exercises of notebook 03, MNIST as tensors."
 import math
-import numbers
 
 import torch
 
-from . import Exercise, Wrong, as_number, call, close_tensors, exercise, expect_close, expect_tensor
+from . import Wrong, as_number, call, close_tensors, exercise, expect_close, expect_tensor
 
 __all__ = ["check_stack_images", "check_mnist_distance", "check_to_xy", "check_pixel_accuracy"]
 

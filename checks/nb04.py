@@ -1,11 +1,9 @@
 "Checks for the exercises of notebook 04, init_params, a linear model and its loss."
-import copy
 import math
-import numbers
 
 import torch
 
-from . import Exercise, Wrong, call, close_tensors, exercise, expect_close, expect_tensor
+from . import Wrong, call, close_tensors, exercise, expect_close, expect_tensor
 
 __all__ = ["check_init_params", "check_linear", "check_mnist_loss", "check_gradient"]
 
@@ -131,7 +129,7 @@ def check_gradient(gradient):
         held = w0.clone().requires_grad_()
         held.grad = torch.ones_like(held)
         got = call(gradient, loss_func, held, xb, yb)
-        expect_tensor(got, f"for weights whose .grad already holds ones, your gradient", (5, 1))
+        expect_tensor(got, "for weights whose .grad already holds ones, your gradient", (5, 1))
         if close_tensors(got, expected + 1):
             raise Wrong("for weights whose .grad already held ones, your gradient is 1 too big: "
                         "backward() adds to .grad. Start from weights.detach().clone() "

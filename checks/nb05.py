@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from . import (Exercise, Wrong, as_number, call, call_uncopied, close_tensors, exercise,
+from . import (Wrong, as_number, call, call_uncopied, close_tensors, exercise,
                expect_tensor)
 
 __all__ = ["check_sgd_update", "check_SimpleOptim", "check_image_accuracy", "check_collapse_linear",
@@ -261,7 +261,8 @@ def check_train_epoch(train_epoch):
     "Exercise 05.5: one epoch of the book's loop; then it trains a model on the 3s and 7s."
     model, dl = _nb05_epoch_setup(0)
     ref_model, _ = _nb05_epoch_setup(0)
-    opt, ref_opt = _Nb05Recorder(model.parameters(), 0.5), _Nb05Recorder(ref_model.parameters(), 0.5)
+    opt = _Nb05Recorder(model.parameters(), 0.5)
+    ref_opt = _Nb05Recorder(ref_model.parameters(), 0.5)
     call_uncopied(train_epoch, model, dl, opt)
     _nb05_reference_epoch(ref_model, dl, ref_opt)
     what = f"for a loader of {len(dl)} batches"

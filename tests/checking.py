@@ -1,4 +1,4 @@
-"""What the tests of the exercise checks share: run a check on an answer, and say what it must find."""
+"""What the tests of the exercise checks share: run a check on an answer, say what it must find."""
 import numpy as np
 import torch
 

@@ -1,5 +1,4 @@
 """The checks of notebook 05 accept the reference solutions and name each plausible mistake."""
-import math
 
 import numpy as np
 import pytest
@@ -193,10 +192,12 @@ def test_collapse_linear_catches_a_transposed_weight():
                  lambda w1, b1, w2, b2: ((w1 @ w2).T, b1 @ w2 + b2), "should have shape")
 
 
-@pytest.mark.parametrize("check", [checks.check_sgd_update, checks.check_SimpleOptim, checks.check_image_accuracy, checks.check_collapse_linear])
+@pytest.mark.parametrize("check", [checks.check_sgd_update, checks.check_SimpleOptim,
+                                   checks.check_image_accuracy, checks.check_collapse_linear])
 def test_each_check_runs_well_under_a_second(check):
     import time
-    refs = {"sgd_update": sgd_update, "SimpleOptim": SimpleOptim, "image_accuracy": image_accuracy, "collapse_linear": collapse_linear}
+    refs = {"sgd_update": sgd_update, "SimpleOptim": SimpleOptim,
+            "image_accuracy": image_accuracy, "collapse_linear": collapse_linear}
     start = time.perf_counter()
     assert status(check, refs[check.exercise.function]).passed
     assert time.perf_counter() - start < 1.0  # each takes milliseconds; the margin is for a busy CI

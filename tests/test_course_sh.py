@@ -134,7 +134,8 @@ def test_an_existing_venv_is_kept_over_python_with_a_note(course, tmp_path):
 
 
 @pytest.mark.parametrize("version, message", [
-    ("3.10", "course.sh: .venv/ was made with Python 3.10; the course supports Python 3.11 to 3.13"),
+    ("3.10",
+     "course.sh: .venv/ was made with Python 3.10; the course supports Python 3.11 to 3.13"),
     (None, "course.sh: .venv/bin/python does not run"),
 ])
 def test_an_existing_venv_of_an_unsupported_python_is_refused(course, version, message):

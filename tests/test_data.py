@@ -124,7 +124,7 @@ def test_extraction_refuses_a_member_outside_the_folder(tmp_path, monkeypatch, h
 
 @needs_archive
 def test_two_processes_extracting_at_once_both_get_the_folder(tmp_path):
-    "Tests run on two workers: the one that finishes second finds the folder in place, not an error."
+    "Two workers: the one that finishes second finds the folder in place, not an error."
     first = utils._extract_archive(ARCHIVE, tmp_path / "mnist_sample")
     second = utils._extract_archive(ARCHIVE, tmp_path / "mnist_sample")  # as if it had raced
     assert first == second == tmp_path / "mnist_sample"

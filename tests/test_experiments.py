@@ -35,7 +35,7 @@ def test_train_steps_crosses_epochs_and_returns_one_loss_per_step(data):
     model = utils.make_linear()
     dl = utils.TensorLoader(x, y, batch_size=16)  # 3 batches an epoch
     losses = utils.train_steps(model, dl, utils.BasicOptim(model.parameters(), 1.0), 7)
-    assert len(losses) == 7 and all(isinstance(l, float) for l in losses)
+    assert len(losses) == 7 and all(isinstance(v, float) for v in losses)
     ref = utils.make_linear()
     opt = utils.BasicOptim(ref.parameters(), 1.0)
     for xb, yb in [b for _ in range(3) for b in dl][:7]:

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def pins():
     lines = (ROOT / "requirements.txt").read_text().splitlines()
-    return dict(l.split("==") for l in lines if l.strip() and not l.startswith("#"))
+    return dict(line.split("==") for line in lines if line.strip() and not line.startswith("#"))
 
 
 def test_every_requirement_is_pinned_and_installed_at_that_version():
@@ -41,8 +41,8 @@ CHROMIUM_INSTALL = [  # the one other thing CI does: install Debian's Chromium f
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert "./course.sh lab" in readme and "./course.sh test" in readme
-    ci = [l for l in (ROOT / ".ci" / "run").read_text().splitlines()
-          if l and not l.startswith(("#", "set ", "cd ", "export "))]
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
+          if line and not line.startswith(("#", "set ", "cd ", "export "))]
     cpu_pass = 'SETTINGS="ATEN_CPU_CAPABILITY=default,OMP_NUM_THREADS=1" tools/cpu_matrix.sh'
     assert ci == CHROMIUM_INSTALL + ["./course.sh test", cpu_pass]
 

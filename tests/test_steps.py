@@ -89,7 +89,7 @@ def test_a_stack_step_equals_separate_runs_of_basic_optim(data):
             alone = utils.train_steps(model, loaders(x, y, 16, [seed])[0],
                                       utils.BasicOptim(model.parameters(), lr), 5)
             assert torch.allclose(stack.weight[r, k].detach(), as_row(model), atol=1e-6)
-            assert [l[r, k].item() for l in losses] == pytest.approx(alone, abs=1e-6)
+            assert [step[r, k].item() for step in losses] == pytest.approx(alone, abs=1e-6)
 
 
 def test_fit_critical_batch_recovers_the_formula_and_weighs_relative_errors():

@@ -119,7 +119,8 @@ def test_calc_grad_accumulates_gradients_across_two_calls_until_zeroed():
     assert g_w.abs().sum() > 0
     calc_grad(x, y, model)
     assert torch.allclose(w.grad, 2 * g_w) and torch.allclose(b.grad, 2 * g_b)
-    w.grad.zero_(); b.grad.zero_()
+    w.grad.zero_()
+    b.grad.zero_()
     calc_grad(x, y, model)
     assert torch.allclose(w.grad, g_w) and torch.allclose(b.grad, g_b)
 

@@ -34,9 +34,10 @@ def uncompared(nb):
         lines = _source(cell).splitlines()
         tags = cell.get("metadata", {}).get("tags", [])
         reasons = [why for tag, why in TAGS.items() if tag in tags]
-        reasons += [why for mark, why in COMMENTS.items() if any(l.strip() == mark for l in lines)]
+        reasons += [why for mark, why in COMMENTS.items()
+                    if any(line.strip() == mark for line in lines)]
         if reasons:
-            code = [l for l in lines if l.strip() and l.strip() not in COMMENTS]
+            code = [line for line in lines if line.strip() and line.strip() not in COMMENTS]
             found.append((i, "; ".join(reasons), code[0] if code else ""))
     return found
 

@@ -335,6 +335,18 @@ def accumulate_grads(model, xb, yb, micro_bs):
 
 # ---------------------------------------------------------------- the tests
 
+
+def train_epoch(model, dl, opt):
+    "A while loop over the batches, the loss written out, the gradients zeroed before backward."
+    batches = iter(dl)
+    while (batch := next(batches, None)) is not None:
+        xb, yb = batch
+        opt.zero_grad()
+        s = torch.sigmoid(model(xb))
+        (torch.where(yb == 1, 1 - s, s).sum() / len(yb)).backward()
+        opt.step()
+
+
 ALTERNATIVES = {
     "check_n_batches": n_batches,
     "check_batch_sizes": batch_sizes,
@@ -355,6 +367,7 @@ ALTERNATIVES = {
     "check_SimpleOptim": SimpleOptim,
     "check_image_accuracy": image_accuracy,
     "check_collapse_linear": collapse_linear,
+    "check_train_epoch": train_epoch,
     "check_collate_pairs": collate_pairs,
     "check_gather_batches": gather_batches,
     "check_ShuffleLoader": ShuffleLoader,

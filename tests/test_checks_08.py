@@ -118,7 +118,8 @@ def test_shuffle_loader_accepts_the_reference_torchs_draws_and_utils_tensor_load
     import utils
     assert_passes(checks.check_ShuffleLoader, ShuffleLoader)
     assert_passes(checks.check_ShuffleLoader, LikeTorch)
-    tensor_loader = lambda x, y, bs, drop, g: utils.TensorLoader(x, y, bs, True, drop, g)  # noqa: E731
+    def tensor_loader(x, y, bs, drop, g):
+        return utils.TensorLoader(x, y, bs, True, drop, g)
     assert_passes(checks.check_ShuffleLoader, tensor_loader)
 
 

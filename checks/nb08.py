@@ -1,4 +1,9 @@
 "Checks for the exercises of notebook 08, Inside the DataLoader."
+import contextlib
+import math
+import random
+
+import numpy as np
 import torch
 
 from . import Exercise, Wrong, call, call_uncopied, describe, exercise, expect_tensor, naming
@@ -16,11 +21,15 @@ def _nb08_data(n, seed, width=3):
 
 
 def _nb08_pair(batch, what):
-    "A batch as (xb, yb), or Wrong with what it is instead."
-    if not isinstance(batch, (tuple, list)) or len(batch) != 2 or not all(
-            torch.is_tensor(t) for t in batch):
+    "A batch as the tuple (xb, yb), or Wrong with what it is instead (one rule: a tuple)."
+    pair_of_tensors = (isinstance(batch, (tuple, list)) and len(batch) == 2
+                       and all(torch.is_tensor(t) for t in batch))
+    if not pair_of_tensors:
         raise Wrong(f"{what} each batch should be a pair (xb, yb) of tensors, but one is "
                     f"{type(batch).__name__}.")
+    if isinstance(batch, list):
+        raise Wrong(f"{what} a batch is the list [xb, yb]: make it the tuple (xb, yb), as "
+                    f"fastai's batches are (`return xb, yb` or `yield x[idx], y[idx]` makes one).")
     return batch
 
 
@@ -98,64 +107,81 @@ def check_gather_batches(gather_batches):
                         f"{idx.tolist()}.")
 
 
-def _nb08_torch_epochs(x, y, bs, drop, seed, epochs):
-    "The batches of PyTorch's DataLoader over TensorDataset(x, y), epoch by epoch."
-    from torch.utils.data import DataLoader, TensorDataset
-    dl = DataLoader(TensorDataset(x, y), batch_size=bs, shuffle=True, drop_last=drop,
-                    generator=torch.Generator().manual_seed(seed))
-    return len(dl), [[(xb, yb) for xb, yb in dl] for _ in range(epochs)]
+@contextlib.contextmanager
+def _nb08_global_rngs(seed):
+    "Torch's, NumPy's and Python's global random numbers set from `seed`, restored afterwards."
+    state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        random.seed(seed)
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(state[0])
+            np.random.set_state(state[1])
 
 
-@exercise("08", 3, "ShuffleLoader")
-def check_ShuffleLoader(ShuffleLoader):
-    "Exercise 08.3: a loader that shuffles every epoch, as torch's DataLoader, batch for batch."
-    epochs = 3
-    for n, bs, drop, seed in ((10, 4, False, 0), (10, 4, True, 42), (12, 4, False, 1),
-                              (7, 3, True, 2), (5, 8, False, 3)):
-        x, y = _nb08_data(n, seed)
-        want_len, want = _nb08_torch_epochs(x, y, bs, drop, seed, epochs)
-        what = f"for n={n}, bs={bs}, drop_last={drop}"
+def _nb08_epochs(ShuffleLoader, x, y, bs, drop, seed, epochs, what, global_seed):
+    "Three epochs of the learner's loader, each as a list of (xb, yb), and its len()."
+    with _nb08_global_rngs(global_seed):
         dl = call(ShuffleLoader, x, y, bs, drop, torch.Generator().manual_seed(seed))
         if dl is None or torch.is_tensor(dl) or not hasattr(dl, "__iter__"):
             raise Wrong(f"ShuffleLoader(x, y, bs, drop_last, generator) should make a loader "
                         f"you can loop over, but it gives {type(dl).__name__}.")
-        if not hasattr(dl, "__len__") or call_uncopied(len, dl) != want_len:
-            got_len = len(dl) if hasattr(dl, "__len__") else "no len()"
-            raise Wrong(f"{what} len(loader) should be {want_len}, the number of batches, but "
-                        f"it is {got_len}.")
-        with naming(f"looping over your loader ShuffleLoader(x: {describe(x)}, y: {describe(y)}, "
-                    f"bs: {bs}, drop_last: {drop}, generator)"):
+        length = call_uncopied(len, dl) if hasattr(dl, "__len__") else "no len()"
+        with naming(f"looping over your loader ShuffleLoader(x: {describe(x)}, y: "
+                    f"{describe(y)}, bs: {bs}, drop_last: {drop}, generator)"):
             got = [[_nb08_pair(b, what) for b in dl] for _ in range(epochs)]
-        orders = [[int(i) for xb, _ in e for i in xb[:, 0].tolist()] for e in got]
-        for e, (mine, theirs) in enumerate(zip(got, want), 1):
-            sizes, want_sizes = [len(xb) for xb, _ in mine], [len(xb) for xb, _ in theirs]
+    return length, got
+
+
+@exercise("08", 3, "ShuffleLoader")
+def check_ShuffleLoader(ShuffleLoader):
+    "Exercise 08.3: a loader that shuffles every epoch, judged by what shuffling must do."
+    epochs = 3
+    for n, bs, drop, seed in ((10, 4, False, 0), (10, 4, True, 42), (12, 4, False, 1),
+                              (11, 3, True, 2), (9, 16, False, 3)):
+        x, y = _nb08_data(n, seed)
+        what = f"for n={n}, bs={bs}, drop_last={drop}"
+        want_len = n // bs if drop else math.ceil(n / bs)
+        want_sizes = [bs] * (n // bs) + ([n % bs] if n % bs and not drop else [])
+        length, got = _nb08_epochs(ShuffleLoader, x, y, bs, drop, seed, epochs, what, 0)
+        if length != want_len:
+            raise Wrong(f"{what} len(loader) should be {want_len}, the number of batches, but "
+                        f"it is {length}.")
+        orders = []
+        for e, batches in enumerate(got, 1):
+            sizes = [len(xb) for xb, _ in batches]
             if sizes != want_sizes:
                 hint = (" drop_last=True throws the short last batch away." if drop else
                         " the short last batch counts unless drop_last=True.")
-                raise Wrong(f"{what} epoch {e} has batches of {sizes}, PyTorch's "
+                raise Wrong(f"{what} epoch {e} has batches of {sizes}, it should have "
                             f"{want_sizes}:{hint}")
-            if all(torch.equal(a, c) and torch.equal(b, d) for (a, b), (c, d) in zip(mine, theirs)):
-                continue
-            order = orders[e - 1]
-            if any(not torch.equal(yb, y[xb[:, 0].long()]) for xb, yb in mine):
+            if any(not torch.equal(yb, y[xb[:, 0].long()]) for xb, yb in batches):
                 raise Wrong(f"{what} yb does not go with xb: gather both with the same idx.")
+            order = [int(i) for xb, _ in batches for i in xb[:, 0].tolist()]
+            if len(set(order)) < len(order):
+                twice = sorted({i for i in order if order.count(i) > 1})
+                raise Wrong(f"{what} epoch {e} visits the items {twice} more than once: a "
+                            f"shuffle puts the items in a new order, each once "
+                            f"(torch.randperm), it never draws with replacement.")
             if order == list(range(len(order))):
                 raise Wrong(f"{what} epoch {e} comes in the dataset's order: shuffle, with "
-                            f"torch.randperm(n, generator=...).")
-            if e > 1 and order == orders[0]:
-                raise Wrong(f"{what} your loader gives the same order every epoch: draw a new "
-                            f"order in __iter__ (each epoch), not once in __init__.")
-            g = torch.Generator().manual_seed(seed)
-            plain = torch.randperm(n, generator=g).tolist()
-            if e == 1 and order == plain[:len(order)]:
-                raise Wrong(f"{what} your first epoch is the generator's first randperm, but "
-                            f"PyTorch first draws one int64 from it: "
-                            f"torch.empty((), dtype=torch.int64).random_(generator=g), then "
-                            f"randperm.")
-            if e > 1:
-                raise Wrong(f"{what} epoch 1 matches PyTorch but epoch {e} does not: after each "
-                            f"epoch's order, PyTorch draws a second randperm(n) that it throws "
-                            f"away; make every draw, every epoch, in PyTorch's order.")
-            raise Wrong(f"{what} epoch 1 differs from PyTorch's: per epoch draw one int64, then "
-                        f"the order randperm(n), then a randperm(n) you throw away, all from the "
-                        f"generator you were given.")
+                            f"torch.randperm(n, generator=generator).")
+            orders.append(order)
+        if any(orders[i] == orders[j] for i in range(epochs) for j in range(i)):
+            raise Wrong(f"{what} your loader gives the same order in two epochs: draw a new "
+                        f"order in __iter__ (each epoch), not once in __init__.")
+        _, again = _nb08_epochs(ShuffleLoader, x, y, bs, drop, seed, epochs, what, 1)
+        if [[xb[:, 0].long().tolist() for xb, _ in e] for e in again] != [
+                [xb[:, 0].long().tolist() for xb, _ in e] for e in got]:
+            raise Wrong(f"{what} two loaders whose generators were seeded alike ({seed}) gave "
+                        f"different epochs: draw the order from the generator you were given, "
+                        f"torch.randperm(n, generator=generator), not from torch's, NumPy's or "
+                        f"Python's global random numbers.")
+        _, other = _nb08_epochs(ShuffleLoader, x, y, bs, drop, seed + 100, 1, what, 0)
+        if [int(i) for xb, _ in other[0] for i in xb[:, 0].tolist()] == orders[0]:
+            raise Wrong(f"{what} generators seeded {seed} and {seed + 100} give the same first "
+                        f"epoch: your order does not come from the generator; draw it with "
+                        f"torch.randperm(n, generator=generator).")

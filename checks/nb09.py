@@ -1,11 +1,16 @@
 "Checks for the exercises of notebook 09, Gradient noise."
+import contextlib
+import itertools
 import math
+import random
 
+import numpy as np
 import torch
 
 from . import Exercise, Wrong, as_number, call, exercise, expect_tensor
 
-__all__ = ["check_fp_factor", "check_predicted_noise", "check_b_simple", "check_mnist_loss_curvature", "check_b_noise"]
+__all__ = ["check_fp_factor", "check_measured_noise", "check_b_simple",
+           "check_mnist_loss_curvature", "check_b_noise"]
 
 
 def _nb09_close(a, b, rel=1e-6):
@@ -14,7 +19,7 @@ def _nb09_close(a, b, rel=1e-6):
 
 @exercise("09", 1, "fp_factor")
 def check_fp_factor(fp_factor):
-    "Exercise 09.1: the finite-population factor (n - b)/(n - 1); ValueError for b outside 1..n."
+    "Exercise 09.1: (n - b)/(n - 1); ValueError for n < 2 or b outside 1..n."
     for n, b in [(2, 1), (12396, 1), (12396, 12396), (10, 5), (12396, 256), (100, 99), (7, 3)]:
         got = as_number(call(fp_factor, n, b), f"fp_factor({n}, {b})")
         want = (n - b) / (n - 1)
@@ -40,38 +45,105 @@ def check_fp_factor(fp_factor):
             continue
         raise Wrong(f"fp_factor({n}, {b}) should raise a ValueError: a batch holds from 1 "
                     "to n samples.")
+    try:
+        call(fp_factor, 1, 1)
+    except ValueError:
+        pass
+    except ZeroDivisionError:
+        raise Wrong("fp_factor(1, 1) divides by zero: with n = 1 the factor is 0/0 (one sample "
+                    "has no noise to scale), so raise a ValueError when n < 2.") from None
+    else:
+        raise Wrong("fp_factor(1, 1) should raise a ValueError: with n = 1 the factor "
+                    "(n - b)/(n - 1) is 0/0, so the factor is defined for n >= 2 only.")
 
 
-@exercise("09", 2, "predicted_noise")
-def check_predicted_noise(predicted_noise):
-    "Exercise 09.2: E|mini-batch gradient - full gradient|² = tr(Σ)/b · (n - b)/(n - 1)."
-    for tr_sigma, n, b in [(4.776, 12396, 16), (4.776, 12396, 256), (2.0, 10, 5),
-                           (0.2079, 12396, 4096),
-                           (3.0, 12396, 1), (1.5, 50, 50), (0.5, 9, 3)]:
-        got = as_number(call(predicted_noise, tr_sigma, n, b),
-                           f"predicted_noise({tr_sigma}, {n}, {b})")
-        want = tr_sigma / b * (n - b) / (n - 1)
-        if _nb09_close(got, want):
+def _nb09_batch_distances(g, b):
+    "|mean of rows S - mean of all rows|² for every batch S of b rows (all subsets), float64."
+    mean = g.mean(0)
+    return torch.tensor([(g[list(idx)].mean(0) - mean).pow(2).sum().item()
+                         for idx in itertools.combinations(range(len(g)), b)], dtype=torch.float64)
+
+
+@contextlib.contextmanager
+def _nb09_global_rngs(seed):
+    "Torch's, NumPy's and Python's global random numbers set from `seed`, restored afterwards."
+    state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        random.seed(seed)
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(state[0])
+            np.random.set_state(state[1])
+
+
+@exercise("09", 2, "measured_noise")
+def check_measured_noise(measured_noise):
+    "Exercise 09.2: the Monte-Carlo mean of |batch mean - full mean|² over seeded random batches."
+    gen = torch.Generator().manual_seed(9)
+    g8 = torch.randn(8, 3, generator=gen, dtype=torch.float64)
+    g8 = g8 * torch.tensor([1.0, 2.0, 0.5]).double() + torch.tensor([0.4, -0.2, 0.1]).double()
+    g7 = (torch.randn(7, 2, generator=gen) + 0.3).float()
+    draws = 2000
+    for g, b in [(g8, 1), (g8, 3), (g8, 6), (g7, 2), (g8, 8)]:
+        n = len(g)
+        what = f"measured_noise(G, b={b}, draws={draws}, generator) for G of shape {tuple(g.shape)}"
+        with _nb09_global_rngs(0):
+            got = as_number(call(measured_noise, g, b, draws, torch.Generator().manual_seed(b)),
+                            what)
+        dist = _nb09_batch_distances(g.double(), b)
+        want, spread = dist.mean().item(), dist.std(unbiased=False).item()
+        tol = 6 * spread / math.sqrt(draws) + 1e-9 * (1 + want)
+        if abs(got - want) <= tol:
             continue
-        where = (f"predicted_noise({tr_sigma}, {n}, {b}) returns {got:.6g} "
-                 f"but should return {want:.6g}")
-        if _nb09_close(got, tr_sigma / b):
-            raise Wrong(f"{where}: you left out the finite-population factor (n - b)/(n - 1). "
-                        "A batch drawn "
-                        "without replacement is less noisy than b independent draws; "
-                        "all n have no noise.")
-        if (_nb09_close(got, tr_sigma / math.sqrt(b) * (n - b) / (n - 1))
-            or _nb09_close(got, math.sqrt(want))):
-            raise Wrong(f"{where}: the *squared* error falls as 1/b (its square root, "
-                        "the RMS error, "
-                        "as 1/√b).")
-        if _nb09_close(got, tr_sigma / b * (n - b) / n):
-            raise Wrong(f"{where}: divide by n - 1, not n, in the finite-population factor.")
-        if _nb09_close(got, tr_sigma * (n - b) / (n - 1)):
-            raise Wrong(f"{where}: divide by the batch size b too: averaging b gradients "
-                        "divides the "
-                        "variance by b.")
+        tr_sigma = (g.double() - g.double().mean(0)).pow(2).sum(1).mean().item()
+        near = lambda v: abs(got - v) <= max(tol, 0.05 * abs(v))  # noqa: E731
+        where = f"{what} returns {got:.4g}, but batches of {b} of these {n} rows give {want:.4g}"
+        if b == n:
+            raise Wrong(f"{what} returns {got:.4g}: a batch of all {n} rows is the full set and "
+                        f"its mean is the full mean, so every draw gives 0. Draw without "
+                        f"replacement: torch.randperm(n, generator=generator)[:b].")
+        if near(tr_sigma / b):
+            raise Wrong(f"{where} (on average): you draw with replacement, so a row can come "
+                        f"twice in a batch. Draw without replacement: "
+                        f"torch.randperm(n, generator=generator)[:b].")
+        if near(dist.sqrt().mean().item()):
+            raise Wrong(f"{where}: return the mean of the *squared* distances, not of the "
+                        f"distances.")
+        if near(want * b * b):
+            raise Wrong(f"{where}: take the batch's mean gradient (divide its sum by b).")
+        gd = g.double()
+        if near((gd[:b].mean(0) - gd.mean(0)).pow(2).sum().item()):
+            raise Wrong(f"{where}: you always take the first b rows; draw each batch at random, "
+                        f"torch.randperm(n, generator=generator)[:b].")
+        if near(want + g.double().mean(0).pow(2).sum().item()):
+            raise Wrong(f"{where}: measure the distance from the full mean gradient (the mean of "
+                        f"all rows), not from zero.")
         raise Wrong(f"{where}.")
+    what = f"measured_noise(G, b=3, draws, generator) for G of shape {tuple(g8.shape)}"
+    runs = []
+    for global_seed in (1, 2):
+        with _nb09_global_rngs(global_seed):
+            runs.append(as_number(call(measured_noise, g8, 3, 50, torch.Generator().manual_seed(5)),
+                                  what))
+    if runs[0] != runs[1]:
+        raise Wrong(f"{what} gives {runs[0]:.6g} and then {runs[1]:.6g} from generators seeded "
+                    f"alike: take every random number from the generator you were given "
+                    f"(torch.randperm(n, generator=generator)), none from torch's, NumPy's or "
+                    f"Python's global ones.")
+    one = as_number(call(measured_noise, g8, 3, 1, torch.Generator().manual_seed(6)),
+                    f"{what} with draws=1")
+    if not any(math.isclose(one, d, rel_tol=1e-4, abs_tol=1e-9)
+               for d in _nb09_batch_distances(g8, 3).tolist()):
+        raise Wrong(f"{what} with draws=1 returns {one:.4g}, which is not the squared distance "
+                    f"of any batch of 3 rows: with one draw, return that batch's distance.")
+    firsts = {round(as_number(call(measured_noise, g8, 3, 1, torch.Generator().manual_seed(s)),
+                              f"{what} with draws=1"), 9) for s in range(8)}
+    if len(firsts) == 1:
+        raise Wrong(f"{what} with draws=1 gives {firsts.pop():.4g} from generators seeded 0 to 7: "
+                    f"draw each batch at random, torch.randperm(n, generator=generator)[:b].")
 
 
 @exercise("09", 3, "b_simple")

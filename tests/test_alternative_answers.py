@@ -200,13 +200,16 @@ class ShuffleLoader:
 # ---------------------------------------------------------------- notebook 09
 
 def fp_factor(n, b):
-    if b < 1 or b > n:
-        raise ValueError(f"a batch holds from 1 to n={n} samples, got b={b}")
+    if n < 2 or b < 1 or b > n:
+        raise ValueError(f"a batch holds from 1 to n={n} samples (n >= 2), got b={b}")
     return np.float64(1 - (b - 1) / (n - 1))
 
 
-def predicted_noise(tr_sigma, n, b):
-    return tr_sigma * (1 / b - 1 / n) * n / (n - 1)
+def measured_noise(G, b, draws, generator):
+    g = G.double().numpy()
+    full = g.mean(axis=0)
+    batches = [torch.randperm(len(g), generator=generator)[:b].numpy() for _ in range(draws)]
+    return np.mean([np.sum((g[idx].mean(axis=0) - full) ** 2) for idx in batches])
 
 
 def b_simple(G):
@@ -372,7 +375,7 @@ ALTERNATIVES = {
     "check_gather_batches": gather_batches,
     "check_ShuffleLoader": ShuffleLoader,
     "check_fp_factor": fp_factor,
-    "check_predicted_noise": predicted_noise,
+    "check_measured_noise": measured_noise,
     "check_b_simple": b_simple,
     "check_mnist_loss_curvature": mnist_loss_curvature,
     "check_b_noise": b_noise,

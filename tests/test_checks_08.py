@@ -79,6 +79,12 @@ def test_gather_batches_catches_labels_that_do_not_follow_the_images():
     assert_wrong(checks.check_gather_batches, wrong_y, "yb does not go with xb")
 
 
+def test_gather_batches_refuses_a_list_for_a_batch_as_08_1_does():
+    def lists(x, y, order, bs, drop_last=False):
+        return [list(b) for b in gather_batches(x, y, order, bs, drop_last)]
+    assert_wrong(checks.check_gather_batches, lists, "the list [xb, yb]", "tuple (xb, yb)")
+
+
 # ---------------------------------------------------------------- 08.3 ShuffleLoader
 
 class ShuffleLoader:
@@ -90,6 +96,15 @@ class ShuffleLoader:
         return n // self.bs if self.drop_last else math.ceil(n / self.bs)
 
     def __iter__(self):
+        order = torch.randperm(len(self.x), generator=self.g)
+        for i in range(len(self)):
+            idx = order[i * self.bs:(i + 1) * self.bs]
+            yield self.x[idx], self.y[idx]
+
+
+class LikeTorch(ShuffleLoader):
+    "PyTorch's own draws (notebook 08's MiniLoader): a shuffle as good as any other."
+    def __iter__(self):
         n = len(self.x)
         torch.empty((), dtype=torch.int64).random_(generator=self.g)
         order = torch.randperm(n, generator=self.g)
@@ -99,45 +114,70 @@ class ShuffleLoader:
             yield self.x[idx], self.y[idx]
 
 
-def test_shuffle_loader_accepts_the_reference_and_utils_tensor_loader():
+def test_shuffle_loader_accepts_the_reference_torchs_draws_and_utils_tensor_loader():
     import utils
-    assert status(checks.check_ShuffleLoader, ShuffleLoader).status == "passed"
-    tensor_loader = lambda x, y, bs, drop, g: utils.TensorLoader(x, y, bs, True, drop, g)  # noqa: E731
-    assert status(checks.check_ShuffleLoader, tensor_loader).status == "passed"
+    assert_passes(checks.check_ShuffleLoader, ShuffleLoader)
+    assert_passes(checks.check_ShuffleLoader, LikeTorch)
+    def tensor_loader(x, y, bs, drop, g):
+        return utils.TensorLoader(x, y, bs, True, drop, g)
+    assert_passes(checks.check_ShuffleLoader, tensor_loader)
+
+
+def test_shuffle_loader_leaves_the_global_random_numbers_as_they_were():
+    import random
+    torch.manual_seed(5), random.seed(5), np.random.seed(5)
+    expected = torch.rand(1), random.random(), np.random.rand()
+    torch.manual_seed(5), random.seed(5), np.random.seed(5)
+    assert_passes(checks.check_ShuffleLoader, ShuffleLoader)
+    assert (torch.rand(1), random.random(), np.random.rand()) == expected
 
 
 def test_shuffle_loader_catches_the_same_order_every_epoch():
     class Once(ShuffleLoader):
         def __init__(self, *args):
             super().__init__(*args)
-            n = len(self.x)
-            torch.empty((), dtype=torch.int64).random_(generator=self.g)
-            self.order = torch.randperm(n, generator=self.g)
+            self.order = torch.randperm(len(self.x), generator=self.g)
 
         def __iter__(self):
             for i in range(len(self)):
                 idx = self.order[i * self.bs:(i + 1) * self.bs]
                 yield self.x[idx], self.y[idx]
-    assert_wrong(checks.check_ShuffleLoader, Once, "same order every epoch")
+    assert_wrong(checks.check_ShuffleLoader, Once, "same order in two epochs", "__iter__")
 
 
-def test_shuffle_loader_catches_missing_draws():
-    class NoSeedDraw(ShuffleLoader):
+def test_shuffle_loader_catches_global_random_numbers_and_an_ignored_seed():
+    class Global(ShuffleLoader):
         def __iter__(self):
-            order = torch.randperm(len(self.x), generator=self.g)
+            order = torch.randperm(len(self.x))
             for i in range(len(self)):
                 idx = order[i * self.bs:(i + 1) * self.bs]
                 yield self.x[idx], self.y[idx]
-    assert_wrong(checks.check_ShuffleLoader, NoSeedDraw, "int64")
+    assert_wrong(checks.check_ShuffleLoader, Global, "seeded alike", "generator=generator")
 
-    class NoTail(ShuffleLoader):
+    class NumPyGlobal(ShuffleLoader):
         def __iter__(self):
-            torch.empty((), dtype=torch.int64).random_(generator=self.g)
-            order = torch.randperm(len(self.x), generator=self.g)
+            order = torch.from_numpy(np.random.permutation(len(self.x)))
             for i in range(len(self)):
                 idx = order[i * self.bs:(i + 1) * self.bs]
                 yield self.x[idx], self.y[idx]
-    assert_wrong(checks.check_ShuffleLoader, NoTail, "epoch 1 matches PyTorch")
+    assert_wrong(checks.check_ShuffleLoader, NumPyGlobal, "seeded alike")
+
+    class OwnSeed(ShuffleLoader):
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.g = torch.Generator().manual_seed(0)
+    assert_wrong(checks.check_ShuffleLoader, OwnSeed, "does not come from the generator")
+
+
+def test_shuffle_loader_catches_drawing_with_replacement():
+    class WithReplacement(ShuffleLoader):
+        def __iter__(self):
+            order = torch.randint(len(self.x), (len(self.x),), generator=self.g)
+            for i in range(len(self)):
+                idx = order[i * self.bs:(i + 1) * self.bs]
+                yield self.x[idx], self.y[idx]
+    assert_wrong(checks.check_ShuffleLoader, WithReplacement, "more than once",
+                 "never draws with replacement")
 
 
 def test_shuffle_loader_catches_drop_last_ignored_and_no_shuffle():
@@ -159,10 +199,26 @@ def test_shuffle_loader_catches_drop_last_ignored_and_no_shuffle():
     assert_wrong(checks.check_ShuffleLoader, InOrder, "dataset's order")
 
 
-@pytest.mark.parametrize("check", [checks.check_collate_pairs, checks.check_gather_batches, checks.check_ShuffleLoader])
+def test_shuffle_loader_catches_labels_apart_and_a_list_for_a_batch():
+    class LabelsInOrder(ShuffleLoader):
+        def __iter__(self):
+            for (xb, _), i in zip(super().__iter__(), range(len(self))):
+                yield xb, self.y[i * self.bs:i * self.bs + len(xb)]
+    assert_wrong(checks.check_ShuffleLoader, LabelsInOrder, "yb does not go with xb")
+
+    class Lists(ShuffleLoader):
+        def __iter__(self):
+            for xb, yb in super().__iter__():
+                yield [xb, yb]
+    assert_wrong(checks.check_ShuffleLoader, Lists, "the list [xb, yb]", "tuple (xb, yb)")
+
+
+@pytest.mark.parametrize("check", [checks.check_collate_pairs, checks.check_gather_batches,
+                                   checks.check_ShuffleLoader])
 def test_each_check_runs_well_under_a_second(check):
     import time
-    refs = {"collate_pairs": collate_pairs, "gather_batches": gather_batches, "ShuffleLoader": ShuffleLoader}
+    refs = {"collate_pairs": collate_pairs, "gather_batches": gather_batches,
+            "ShuffleLoader": ShuffleLoader}
     start = time.perf_counter()
     assert status(check, refs[check.exercise.function]).passed
     assert time.perf_counter() - start < 1.0  # each takes milliseconds; the margin is for a busy CI
@@ -180,19 +236,22 @@ def gather_batches_by_split(x, y, order, bs, drop_last=False):
     return [(x[idx], y[idx]) for idx in order.split(bs) if len(idx) == bs or not drop_last]
 
 
-class ShuffleLoaderOfChunks(ShuffleLoader):
+class ShuffleLoaderInNumPy(ShuffleLoader):
+    "Seeds a NumPy generator from the torch one, once: another shuffle from the same generator."
+    def __init__(self, x, y, bs, drop_last, generator):
+        super().__init__(x, y, bs, drop_last, generator)
+        self.rng = np.random.default_rng(int(torch.randint(2**31, (1,), generator=generator)))
+
     def __iter__(self):
-        n = len(self.x)
-        torch.empty((), dtype=torch.int64).random_(generator=self.g)
-        chunks = torch.randperm(n, generator=self.g).split(self.bs)
-        torch.randperm(n, generator=self.g)
+        chunks = np.array_split(self.rng.permutation(len(self.x)),
+                                range(self.bs, len(self.x), self.bs))
         yield from ((self.x[idx], self.y[idx]) for idx in chunks[:len(self)])
 
 
 OTHER_WAYS = {
     "check_collate_pairs": collate_pairs_by_cat,
     "check_gather_batches": gather_batches_by_split,
-    "check_ShuffleLoader": ShuffleLoaderOfChunks,
+    "check_ShuffleLoader": ShuffleLoaderInNumPy,
 }
 
 

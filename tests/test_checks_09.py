@@ -12,7 +12,7 @@ from checking import NUMBER_KINDS, assert_passes, rejects, returning, status
 # ---------------------------------------------------------------- 09.1 fp_factor
 
 def fp_factor(n, b):
-    if not 1 <= b <= n:
+    if n < 2 or not 1 <= b <= n:
         raise ValueError(f"b must be between 1 and n={n}, got {b}")
     return (n - b) / (n - 1)
 
@@ -35,23 +35,77 @@ def test_fp_factor_without_the_value_error():
     rejects(checks.check_fp_factor, lambda n, b: (n - b) / (n - 1), "should raise a ValueError")
 
 
-# ---------------------------------------------------------------- 09.2 predicted_noise
+def test_fp_factor_at_one_sample():
+    def only_b_checked(n, b):
+        if not 1 <= b <= n:
+            raise ValueError("b outside 1..n")
+        return (n - b) / (n - 1)
+    rejects(checks.check_fp_factor, only_b_checked, "fp_factor(1, 1) divides by zero", "n < 2")
 
-def predicted_noise(tr_sigma, n, b):
-    return tr_sigma / b * (n - b) / (n - 1)
+    def one_for_one(n, b):
+        if not 1 <= b <= n:
+            raise ValueError("b outside 1..n")
+        return 1.0 if n == 1 else (n - b) / (n - 1)
+    rejects(checks.check_fp_factor, one_for_one, "fp_factor(1, 1) should raise a ValueError")
 
 
-def test_predicted_noise_reference_passes():
-    assert status(checks.check_predicted_noise, predicted_noise).passed
+# ---------------------------------------------------------------- 09.2 measured_noise
+
+def measured_noise(G, b, draws, generator):
+    G = G.double()
+    full = G.mean(0)
+    total = 0.0
+    for _ in range(draws):
+        idx = torch.randperm(len(G), generator=generator)[:b]
+        total += (G[idx].mean(0) - full).pow(2).sum().item()
+    return total / draws
 
 
-def test_predicted_noise_mistakes():
-    rejects(checks.check_predicted_noise, lambda t, n, b: t / b, "finite-population factor")
-    rejects(checks.check_predicted_noise, lambda t, n, b: math.sqrt(predicted_noise(t, n, b)),
-            "RMS")
-    rejects(checks.check_predicted_noise, lambda t, n, b: t / b * (n - b) / n, "divide by n - 1")
-    rejects(checks.check_predicted_noise, lambda t, n, b: t * (n - b) / (n - 1),
-            "divide by the batch size")
+def test_measured_noise_reference_passes():
+    assert status(checks.check_measured_noise, measured_noise).passed
+
+
+def test_measured_noise_agrees_with_utils_grad_noise_draws():
+    import utils
+    G = torch.randn(50, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    ours = measured_noise(G, 10, 30, torch.Generator().manual_seed(3))
+    theirs = utils.grad_noise_mc(G, 10, 30, torch.Generator().manual_seed(3))
+    assert math.isclose(ours, theirs, rel_tol=1e-9)
+
+
+def test_measured_noise_mistakes():
+    def with_replacement(G, b, draws, generator):
+        G = G.double()
+        return sum((G[torch.randint(len(G), (b,), generator=generator)].mean(0) - G.mean(0))
+                   .pow(2).sum().item() for _ in range(draws)) / draws
+    def distances(G, b, draws, generator):
+        G = G.double()
+        return sum((G[torch.randperm(len(G), generator=generator)[:b]].mean(0) - G.mean(0))
+                   .norm().item() for _ in range(draws)) / draws
+    def summed(G, b, draws, generator):
+        G = G.double()
+        return sum((G[torch.randperm(len(G), generator=generator)[:b]].sum(0) - b * G.mean(0))
+                   .pow(2).sum().item() for _ in range(draws)) / draws
+    def from_zero(G, b, draws, generator):
+        G = G.double()
+        return sum(G[torch.randperm(len(G), generator=generator)[:b]].mean(0).pow(2).sum().item()
+                   for _ in range(draws)) / draws
+    def global_rng(G, b, draws, generator):
+        return measured_noise(G, b, draws, None)
+    def first_rows(G, b, draws, generator):
+        G = G.double()
+        return (G[:b].mean(0) - G.mean(0)).pow(2).sum().item()
+    def all_draws(G, b, draws, generator):
+        G = G.double()
+        return torch.stack([(G[torch.randperm(len(G), generator=generator)[:b]].mean(0)
+                             - G.mean(0)).pow(2).sum() for _ in range(draws)])
+    rejects(checks.check_measured_noise, with_replacement, "with replacement")
+    rejects(checks.check_measured_noise, distances, "*squared* distances")
+    rejects(checks.check_measured_noise, summed, "mean gradient (divide its sum by b)")
+    rejects(checks.check_measured_noise, from_zero, "not from zero")
+    rejects(checks.check_measured_noise, global_rng, "seeded alike")
+    rejects(checks.check_measured_noise, first_rows, "random")
+    rejects(checks.check_measured_noise, all_draws, "one number")
 
 
 # ---------------------------------------------------------------- 09.3 b_simple
@@ -173,26 +227,34 @@ def test_b_noise_mistakes():
 
 @pytest.mark.parametrize("kind", NUMBER_KINDS)
 @pytest.mark.parametrize("check,reference", [
-    (checks.check_fp_factor, fp_factor), (checks.check_predicted_noise, predicted_noise),
+    (checks.check_fp_factor, fp_factor), (checks.check_measured_noise, measured_noise),
     (checks.check_b_simple, b_simple), (checks.check_b_noise, b_noise)],
-    ids=["fp_factor", "predicted_noise", "b_simple", "b_noise"])
+    ids=["fp_factor", "measured_noise", "b_simple", "b_noise"])
 def test_a_number_of_any_kind_passes(check, reference, kind):
     assert_passes(check, returning(NUMBER_KINDS[kind], reference))
 
 
-@pytest.mark.parametrize("check", [checks.check_fp_factor, checks.check_predicted_noise,
+@pytest.mark.parametrize("check", [checks.check_fp_factor, checks.check_measured_noise,
                                    checks.check_b_simple,
                                    checks.check_mnist_loss_curvature, checks.check_b_noise])
-def test_registered_as_notebook_07(check):
+def test_registered_as_notebook_09(check):
     assert check.exercise.notebook == "09" and checks.EXERCISES[check.__name__] is check.exercise
 
 
 # ---------------------------------------------------------------- correct, written another way
 
 def fp_factor_in_float32(n, b):
-    if b < 1 or b > n:
+    if n < 2 or b < 1 or b > n:
         raise ValueError("b outside 1..n")
     return np.float32(n - b) / np.float32(n - 1)
+
+
+def measured_noise_by_multinomial(G, b, draws, generator):
+    "Batches drawn by torch.multinomial, all draws in one tensor, float32 kept: a 0-d tensor."
+    full = G.mean(0)
+    means = torch.stack([G[torch.multinomial(torch.ones(len(G)), b, replacement=False,
+                                             generator=generator)].mean(0) for _ in range(draws)])
+    return (means - full).pow(2).sum(1).mean()
 
 
 def b_simple_in_numpy(G):
@@ -220,7 +282,7 @@ def b_noise_in_numpy(G, H):
 
 OTHER_WAYS = {
     "check_fp_factor": fp_factor_in_float32,
-    "check_predicted_noise": lambda tr, n, b: torch.tensor(tr) / b * (n - b) / (n - 1),
+    "check_measured_noise": measured_noise_by_multinomial,
     "check_b_simple": b_simple_in_numpy,
     "check_mnist_loss_curvature": curvature_sample_by_sample,
     "check_b_noise": b_noise_in_numpy,
@@ -232,6 +294,6 @@ def test_a_correct_answer_written_another_way_passes(name):
     assert_passes(getattr(checks, name), OTHER_WAYS[name])
 
 
-def test_every_check_of_07_gets_an_answer_written_another_way():
+def test_every_check_of_09_gets_an_answer_written_another_way():
     assert sorted(OTHER_WAYS) == sorted(n for n, ex in checks.EXERCISES.items()
                                         if ex.notebook == "09")

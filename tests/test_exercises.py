@@ -231,7 +231,7 @@ def test_an_exception_without_words_a_method_and_a_loop_are_named_too():
 def test_a_check_still_sees_the_exception_it_asks_for():
     "Naming the call changes no exception: fp_factor's check wants the ValueError itself."
     def fp_factor(n, b):
-        if not 1 <= b <= n:
+        if n < 2 or not 1 <= b <= n:
             raise ValueError("b outside 1..n")
         return (n - b) / (n - 1)
     assert checks.evaluate(checks.check_fp_factor.exercise.check, fp_factor).passed

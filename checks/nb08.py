@@ -6,7 +6,7 @@ import random
 import numpy as np
 import torch
 
-from . import Exercise, Wrong, call, call_uncopied, describe, exercise, expect_tensor, naming
+from . import Wrong, call, call_uncopied, describe, exercise, expect_tensor, naming
 
 __all__ = ["check_collate_pairs", "check_gather_batches", "check_ShuffleLoader"]
 

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import torch
 
-from . import Exercise, Wrong, as_number, call, exercise, expect_tensor
+from . import Wrong, as_number, call, exercise, expect_tensor
 
 __all__ = ["check_fp_factor", "check_measured_noise", "check_b_simple",
            "check_mnist_loss_curvature", "check_b_noise"]

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import checks
-from checking import NUMBER_KINDS, assert_passes, assert_wrong, returning, status
+from checking import assert_passes, assert_wrong, status
 
 
 # ---------------------------------------------------------------- 08.1 collate_pairs

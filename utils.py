@@ -445,6 +445,40 @@ def time_it(fn, warmup=1, repeats=5):
     return float(np.median(times))
 
 
+def peak_memory(fn):
+    "Peak bytes of the tensors `fn()` makes, and `(bytes, shape, dtype, op)` of those alive then."
+    # Every operation PyTorch runs inside fn, backward included, passes through a dispatch mode that
+    # adds each new result's bytes and takes off those of results freed since. A view or an
+    # in-place result shares memory it already counted (or that existed before fn: parameters, the
+    # data) and adds nothing. It counts tensors, not the allocator's rounding and caches: the same
+    # bytes on every machine and device.
+    from torch.multiprocessing.reductions import StorageWeakRef
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_leaves
+    live, state = {}, {"now": 0, "peak": 0, "at_peak": []}
+
+    class Count(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for ref in [r for r in live if r.expired()]:  # freed since the last operation
+                state["now"] -= live.pop(ref)[0]
+            seen = {StorageWeakRef(t.untyped_storage())
+                    for t in tree_leaves((args, kwargs)) if torch.is_tensor(t)}
+            for t in tree_leaves(out):
+                ref = StorageWeakRef(t.untyped_storage()) if torch.is_tensor(t) else None
+                if ref is not None and ref not in live and ref not in seen:
+                    live[ref] = (t.untyped_storage().nbytes(), tuple(t.shape), t.dtype,
+                                 func.overloadpacket.__name__)
+                    state["now"] += live[ref][0]
+            if state["now"] > state["peak"]:
+                state["peak"], state["at_peak"] = state["now"], list(live.values())
+            return out
+
+    with Count():
+        fn()
+    return state["peak"], state["at_peak"]
+
+
 def _flat_grads(per_sample_grads, batch_size):
     g = per_sample_grads.flatten(1).double()
     if (isinstance(batch_size, bool) or not isinstance(batch_size, int)

@@ -11,6 +11,7 @@ import torch
 import checks
 import utils
 from checking import assert_passes
+from test_checks_07 import ALTERNATIVES_07
 
 
 # ---------------------------------------------------------------- notebook 01
@@ -371,6 +372,7 @@ ALTERNATIVES = {
     "check_image_accuracy": image_accuracy,
     "check_collapse_linear": collapse_linear,
     "check_train_epoch": train_epoch,
+    **ALTERNATIVES_07,
     "check_collate_pairs": collate_pairs,
     "check_gather_batches": gather_batches,
     "check_ShuffleLoader": ShuffleLoader,

@@ -1,11 +1,11 @@
-"Checks for the exercises of notebook 10, Steps, time and learning rate."
+"Checks for the exercises of notebook 10, the deep dive on the critical batch size."
 import math
 
 import torch
 
 from . import Exercise, Wrong, as_number, call, exercise
 
-__all__ = ["check_epochs_for", "check_eps_opt", "check_scaled_lr", "check_pick_lr"]
+__all__ = ["check_epochs_for", "check_steps_to_loss", "check_scaled_lr", "check_pick_lr"]
 
 
 @exercise("10", 1, "epochs_for")
@@ -36,25 +36,69 @@ def check_epochs_for(epochs_for):
         raise Wrong(f"{where}, but it should be {expected:.4g} (an epoch is {per_epoch} steps).")
 
 
-@exercise("10", 2, "eps_opt")
-def check_eps_opt(eps_opt):
-    "Exercise 10.2: McCandlish et al.'s best learning rate for a batch size."
-    cases = [(1, 4.0, 16.0), (16, 4.0, 16.0), (1024, 4.0, 16.0), (8, 8.4, 16.1), (3, 0.5, 100.0)]
-    for bs, eps_max, b_noise in cases:
-        expected = eps_max / (1 + b_noise / bs)
-        got = as_number(call(eps_opt, bs, eps_max, b_noise),
-                           f"eps_opt({bs}, {eps_max}, {b_noise})")
-        if math.isclose(got, expected, rel_tol=1e-6):
+def _nb10_steps_to_loss(model, x, y, bs, lr, target, budget, seed, mistake=None):
+    "Steps until mnist_loss over all of x, y is <= target, or None (the reference, and mistakes)."
+    import utils
+    dl = utils.TensorLoader(x, y, batch_size=bs, shuffle=True, drop_last=True,
+                            generator=torch.Generator().manual_seed(seed))
+    opt, step = utils.BasicOptim(model.parameters(), lr), 0
+    while step < budget:
+        for xb, yb in dl:
+            batch_loss = utils.calc_grad(xb, yb, model)
+            opt.step()
+            opt.zero_grad()
+            step += 1
+            with torch.no_grad():
+                loss = batch_loss if mistake == "batch" else utils.mnist_loss(model(x), y)
+            if loss <= target:
+                return step
+            if step == budget:
+                return None
+        if mistake == "one epoch":
+            return None
+    return None
+
+
+@exercise("10", 2, "steps_to_loss")
+def check_steps_to_loss(steps_to_loss):
+    "Exercise 10.2: measure the steps a run takes to a training-loss target."
+    cases = [(0, 8, 1.0, 0.2, 100), (1, 32, 1.0, 0.15, 100), (2, 16, 3.0, 0.1, 200),
+             (0, 4, 0.5, 0.1, 100)]
+    for seed, bs, lr, target, budget in cases:
+        make_model, x, y = _nb10_pick_problem(seed)
+        y = y.float()
+        expected = _nb10_steps_to_loss(make_model(), x, y, bs, lr, target, budget, seed)
+        got = call(steps_to_loss, make_model(), x, y, bs, lr, target, budget, seed)
+        where = f"with bs={bs}, lr={lr}, target={target}, budget={budget}, seed={seed}"
+        if expected is None:
+            if got is None:
+                continue
+            raise Wrong(f"{where} the loss does not reach the target within {budget} steps: "
+                        f"return None, not {got!r}.")
+        if got is None:
+            if _nb10_steps_to_loss(make_model(), x, y, bs, lr, target, budget, seed,
+                                   "one epoch") is None:
+                raise Wrong(f"{where} you return None, but the loss reaches the target at step "
+                            f"{expected}, in epoch {(expected - 1) // (len(x) // bs) + 1}: keep "
+                            f"going epoch after epoch until the budget is spent.")
+            raise Wrong(f"{where} you return None, but the loss reaches the target at step "
+                        f"{expected}.")
+        n = as_number(got, "the number of steps you return", whole=True)
+        if n == expected:
             continue
-        where = f"for B={bs}, eps_max={eps_max}, B_noise={b_noise} you return {got:.4g}"
-        if math.isclose(got, eps_max / (1 + bs / b_noise), rel_tol=1e-6):
-            raise Wrong(f"{where}: your learning rate falls as B grows. It should rise towards "
-                        f"eps_max: the noise term is B_noise / B, not B / B_noise.")
-        if math.isclose(got, eps_max * bs / b_noise, rel_tol=1e-6):
-            raise Wrong(f"{where}. That is linear scaling, only the small-B limit: for B much "
-                        f"larger than B_noise the best rate levels off at eps_max (here "
-                        f"{eps_max:.4g}); at B={bs} it is {expected:.4g}.")
-        raise Wrong(f"{where}, but eps_max / (1 + B_noise/B) is {expected:.4g}.")
+        if n == _nb10_steps_to_loss(make_model(), x, y, bs, lr, target, budget, seed, "batch"):
+            raise Wrong(f"{where} you return {n}: the step where the *mini-batch's* loss is "
+                        f"below the target. Measure the training loss over all of x, y after "
+                        f"each step, mnist_loss(model(x), y), which first gets there at step "
+                        f"{expected}.")
+        if n == expected - 1:
+            raise Wrong(f"{where} you return {n}, one less than {expected}: count a step after "
+                        f"opt.step(), so the first step is step 1.")
+        if n == expected + 1:
+            raise Wrong(f"{where} you return {n}, one more than {expected}: compute the loss "
+                        f"right after each step, before the next batch.")
+        raise Wrong(f"{where} you return {n}, but the training loss first reaches {target} at "
+                    f"step {expected}.")
 
 
 @exercise("10", 3, "scaled_lr")

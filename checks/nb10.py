@@ -3,7 +3,7 @@ import math
 
 import torch
 
-from . import Exercise, Wrong, as_number, call, exercise
+from . import Wrong, as_number, call, exercise
 
 __all__ = ["check_epochs_for", "check_steps_to_loss", "check_scaled_lr", "check_pick_lr"]
 

@@ -337,6 +337,53 @@ def accumulate_grads(model, xb, yb, micro_bs):
         (utils.mnist_loss(model(xm), ym) * (len(xm) / len(xb))).backward()
 
 
+# ---------------------------------------------------------------- notebook 06
+
+def make_loaders(x, y, valid_x, valid_y):
+    from torch.utils.data import DataLoader
+    bs = 100
+    dl = DataLoader(list(zip(x, y)), batch_size=bs, shuffle=True, drop_last=True)
+    valid_dl = DataLoader(list(zip(valid_x, valid_y)), batch_size=bs)
+    return np.int64(bs), dl, valid_dl, np.int64(len(x) // bs)
+
+
+def bs_experiment(x, y):
+    "Two seeds each, the loop written out, and the conclusion computed by the tie rule."
+    losses = {}
+    for bs in (32, 512):
+        for seed in (3, 4):
+            model = utils.make_linear()
+            opt = torch.optim.SGD(model.parameters(), lr=1.0)
+            g = torch.Generator().manual_seed(seed)
+            for step in range(60):
+                if step % (len(x) // bs) == 0:
+                    order = torch.randperm(len(x), generator=g)
+                i = step % (len(x) // bs)
+                idx = order[i * bs:(i + 1) * bs]
+                opt.zero_grad()
+                utils.mnist_loss(model(x[idx]), y[idx]).backward()
+                opt.step()
+            with torch.no_grad():
+                losses.setdefault(bs, []).append(np.float32(utils.mnist_loss(model(x), y)))
+    (a, la), (b, lb) = sorted(losses.items())
+    diff = statistics.mean(la) - statistics.mean(lb)
+    spread = max(max(la) - min(la), max(lb) - min(lb))
+    return losses, "tie" if abs(diff) <= spread else ("smaller" if diff < 0 else "larger")
+
+
+def steps_to_target(model, dl, lr, x, y, target, max_steps):
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    batches = (b for _ in range(max_steps) for b in dl)
+    for step, (xb, yb) in zip(range(1, max_steps + 1), batches):
+        opt.zero_grad()
+        utils.mnist_loss(model(xb), yb).backward()
+        opt.step()
+        with torch.no_grad():
+            if utils.mnist_loss(model(x), y) <= target:
+                return torch.tensor(step)
+    return None
+
+
 # ---------------------------------------------------------------- the tests
 
 
@@ -373,6 +420,9 @@ ALTERNATIVES = {
     "check_collapse_linear": collapse_linear,
     "check_train_epoch": train_epoch,
     **ALTERNATIVES_07,
+    "check_make_loaders": make_loaders,
+    "check_bs_experiment": bs_experiment,
+    "check_steps_to_target": steps_to_target,
     "check_collate_pairs": collate_pairs,
     "check_gather_batches": gather_batches,
     "check_ShuffleLoader": ShuffleLoader,

@@ -1,7 +1,7 @@
-"""Notebook 10's explorers under Colab's ipywidgets 7.7 and IPython 7.34 (requirements-colab.txt).
+"""Notebook 06's explorers under Colab's ipywidgets 7.7 and IPython 7.34 (requirements-colab.txt).
 
 A kernel of .venv-colab/ (`./course.sh setup` makes it: those versions over .venv/'s packages) runs
-notebook 10's set-up cells and its explorers' section, then drives both panels from code. No cell
+notebook 06's set-up cells and its explorers' section, then drives both panels from code. No cell
 may show an error or write to stderr; each panel displays as its widget, with the one line of text
 the notebook saves; pressing Train and moving a slider redraw. Without .venv-colab/ it is skipped.
 """
@@ -17,7 +17,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "notebooks" / "10_deep_dive_critical_batch_size.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "06_batch_size_steps_and_learning_rate.ipynb"
 PYTHON = ROOT / ".venv-colab" / "bin" / "python"
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
@@ -104,7 +104,7 @@ def test_the_kernel_has_colabs_widget_and_ipython_versions(executed):
 def test_each_panel_displays_as_its_widget_with_the_saved_text(executed):
     cells, ran = executed
     panels = [i for i, c in enumerate(cells) if WIDGET in result(c)]  # as the notebook saves them
-    assert len(panels) == 2, "notebook 10 shows two panels"
+    assert len(panels) == 2, "notebook 06 shows two panels"
     widgets = [o for o in ran[-1].outputs if o.output_type == "display_data"]
     for i, widget, name in zip(panels, widgets, ("Batch-size", "SGD-path")):
         shown = result(ran[i])

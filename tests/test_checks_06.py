@@ -3,7 +3,6 @@ each plausible mistake."""
 import math
 
 import numpy as np
-import pytest
 import torch
 
 import checks

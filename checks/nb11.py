@@ -1,12 +1,10 @@
-"Checks for the exercises of notebook 11, Throughput, memory and shuffling."
+"Checks for the exercises of notebook 11, Deep dive: throughput and memory."
 import math
-from collections import Counter
 
-import torch
+from . import Exercise, Wrong, as_number, call, call_uncopied, exercise
 
-from . import Exercise, Wrong, as_number, call, exercise
-
-__all__ = ["check_throughput", "check_label_runs", "check_epoch_orders", "check_tie_or_winner", "check_saved_bytes_per_sample"]
+__all__ = ["check_throughput", "check_tie_or_winner", "check_saved_bytes_per_sample",
+           "check_largest_batch"]
 
 
 def _nb11_median(values):
@@ -52,108 +50,16 @@ def check_throughput(throughput):
                     "there is nothing to take the median of.")
 
 
-def _kinds_of_batches(y, bs):
-    y = torch.as_tensor(y).flatten()
-    kinds = ["only 3s" if b.all() else "only 7s" if not b.any() else "mixed" for b in y.split(bs)]
-    runs = []
-    for kind in kinds:
-        if runs and runs[-1][0] == kind:
-            runs[-1] = (kind, runs[-1][1] + 1)
-        else:
-            runs.append((kind, 1))
-    return kinds, runs
-
-
-@exercise("11", 2, "label_runs")
-def check_label_runs(label_runs):
-    "Exercise 11.2: runs of consecutive batches of the same kind ('only 3s', 'only 7s', 'mixed')."
-    cases = [(torch.tensor([1] * 10 + [0] * 7).unsqueeze(1), 4),  # (n, 1), like train_y
-             (torch.tensor([1, 0] * 6), 3),
-             (torch.tensor([0] * 5 + [1] * 3), 4),
-             (torch.tensor([1] * 8).unsqueeze(1), 3),
-             (torch.tensor([1, 1, 0, 0, 1, 1]), 2),  # a kind comes back: a new run
-             (torch.tensor([1] * 4 + [0] * 8 + [1] * 4 + [0, 1]).unsqueeze(1), 4)]
-    for y, bs in cases:
-        kinds, want = _kinds_of_batches(y, bs)
-        got = call(label_runs, y, bs)
-        label = f"label_runs(y={y.flatten().tolist()}, bs={bs})"
-        if not isinstance(got, (list, tuple)) or not all(
-                isinstance(r, (list, tuple)) and len(r) == 2
-                for r in got):
-            raise Wrong(f"{label} should return a list of (kind, number of batches) pairs, "
-                        f"but it returns {got!r}.")
-        if not all(isinstance(kind, str) for kind, _ in got):
-            raise Wrong(f"{label} returns {got!r:.80}: name the kinds with the strings 'only 3s', "
-                        f"'only 7s' and 'mixed'.")
-        got = [(kind, as_number(count, f"the number of batches of {label}'s run {i}",
-                                whole=True)) for i, (kind, count) in enumerate(got)]
-        if got == want:
-            continue
-        if {k for k, _ in got} - {"only 3s", "only 7s", "mixed"}:
-            raise Wrong(f"{label} returns {got}: name the kinds 'only 3s', 'only 7s' and 'mixed'.")
-        totals = Counter(kinds)
-        if len(got) == len(totals) and dict(got) == totals:
-            raise Wrong(f"{label} returns {got}, the number of batches of each kind, but it "
-                        f"should be {want}: count runs, not kinds. A run is a stretch of "
-                        f"consecutive batches of one kind, so a kind that comes back after another "
-                        f"starts a new run.")
-        if sum(c for _, c in got) == len(y) // bs and len(y) % bs:
-            raise Wrong(f"{label} returns {got}, but it should be {want}: the last, partial batch "
-                        f"counts too (a loader without drop_last yields it).")
-        if len(got) == len(kinds) and len(want) < len(kinds):
-            raise Wrong(f"{label} returns {got}, but it should be {want}: merge consecutive "
-                        "batches "
-                        f"of the same kind into one run and count them.")
-        if sum(c for _, c in got) == len(y):
-            raise Wrong(f"{label} returns {got}, but it should be {want}: count batches of {bs} "
-                        f"labels, not single labels.")
-        raise Wrong(f"{label} returns {got}, but it should be {want}.")
-
-
-@exercise("11", 3, "epoch_orders")
-def check_epoch_orders(epoch_orders):
-    "Exercise 11.3: the sample order of each epoch, reshuffled every epoch or shuffled once."
-    for n, epochs in [(10, 4), (7, 3)]:
-        for reshuffle in (True, False):
-            label = f"epoch_orders({n}, {epochs}, reshuffle={reshuffle}, generator)"
-            got = call(epoch_orders, n, epochs, reshuffle, torch.Generator().manual_seed(n))
-            if not isinstance(got, (list, tuple)) or len(got) != epochs:
-                size = f" of length {len(got)}" if hasattr(got, "__len__") else ""
-                raise Wrong(f"{label} should return a list of {epochs} orders, one per epoch, "
-                            "but it "
-                            f"returns {type(got).__name__}{size}.")
-            orders = [torch.as_tensor(o).flatten() for o in got]
-            if any(sorted(o.tolist()) != list(range(n)) for o in orders):
-                raise Wrong(f"{label}: each order must hold every index 0..{n - 1} exactly once.")
-            if all(o.tolist() == list(range(n)) for o in orders):
-                raise Wrong(f"{label} returns 0..{n - 1} in order: that is not shuffled. "
-                            "Draw the order "
-                            f"with torch.randperm(n, generator=generator).")
-            same = all(torch.equal(o, orders[0]) for o in orders)
-            if reshuffle and same:
-                raise Wrong(f"{label}: your loader returns the same order every epoch. Reshuffling "
-                            f"draws a new permutation for each epoch.")
-            if not reshuffle and not same:
-                raise Wrong(f"{label}: shuffled once means one random order, reused every epoch; "
-                            f"yours changes between epochs.")
-            g = torch.Generator().manual_seed(n)
-            want = [torch.randperm(n, generator=g) for _ in range(epochs if reshuffle else 1)]
-            if not all(torch.equal(o, want[i if reshuffle else 0]) for i, o in enumerate(orders)):
-                raise Wrong(f"{label}: two generators seeded alike must give the same orders. "
-                            "Draw each "
-                            f"epoch's order with torch.randperm(n, generator=generator), "
-                            "in epoch order "
-                            f"(shuffled once: one draw), and nothing else from the generator.")
-
-
-@exercise("11", 4, "tie_or_winner")
+@exercise("11", 2, "tie_or_winner")
 def check_tie_or_winner(tie_or_winner):
-    "Exercise 11.4: 'a', 'b' or 'tie' from two settings' accuracies over seeds; spread decides."
+    "Exercise 11.2: 'a', 'b' or 'tie' from two settings' measurements; abs(diff) <= spread: tie."
     cases = [([0.97, 0.98, 0.975], [0.96, 0.961, 0.962], "a"),
              ([0.9779, 0.9789, 0.9784], [0.9784, 0.9794, 0.9789], "tie"),
              ([0.5, 0.5, 0.5], [0.9, 0.905, 0.91], "b"),
              ([0.90, 0.99, 0.95], [0.94, 0.95, 0.96], "tie"),
-             ([0.95, 0.96, 0.95, 0.96], [0.97, 0.9702, 0.9704, 0.9706], "b")]
+             ([0.95, 0.96, 0.95, 0.96], [0.97, 0.9702, 0.9704, 0.9706], "b"),
+             ([0.5, 0.75], [0.25, 0.5], "tie"),  # exactly the spread apart (exact in binary)
+             ([120.0, 100.0, 110.0], [150.0, 170.0, 160.0], "b")]
     for a, b, want in cases:
         got = call(tie_or_winner, a, b)
         label = f"tie_or_winner({a}, {b})"
@@ -162,9 +68,9 @@ def check_tie_or_winner(tie_or_winner):
         if got == want:
             continue
         if want == "tie":
-            raise Wrong(f"{label} returns {got!r}, but the means differ by less than the "
-                        "seed-to-seed "
-                        f"spread (the larger max − min of the two lists): that is a tie.")
+            raise Wrong(f"{label} returns {got!r}, but the means differ by no more than the "
+                        f"spread (the larger max − min of the two lists): that is a tie. "
+                        f"The rule is abs(diff) <= spread, equality included.")
         if got == "tie":
             raise Wrong(f"{label} returns 'tie', but the means differ by more than the "
                         "seed-to-seed "
@@ -173,9 +79,9 @@ def check_tie_or_winner(tie_or_winner):
                     "higher wins.")
 
 
-@exercise("11", 5, "saved_bytes_per_sample")
+@exercise("11", 3, "saved_bytes_per_sample")
 def check_saved_bytes_per_sample(saved_bytes_per_sample):
-    "Exercise 11.5: bytes autograd saves a sample for Linear/ReLU `sizes`, sigmoid and mnist_loss."
+    "Exercise 11.3: bytes autograd saves a sample for Linear/ReLU `sizes`, sigmoid and mnist_loss."
     for sizes in ([784, 30, 1], [784, 1], [784, 100, 50, 1], [20, 5, 1]):
         got = as_number(call(saved_bytes_per_sample, sizes), f"saved_bytes_per_sample({sizes})")
         floats = sum(sizes[:-1]) + 1
@@ -205,3 +111,54 @@ def check_saved_bytes_per_sample(saved_bytes_per_sample):
             raise Wrong(f"{label}: the parameters do not grow with the batch; leave them out.")
         raise Wrong(f"{label}: count each Linear's input (floats), the sigmoid's output and "
                     f"torch.where's bool, 4 bytes a float.")
+
+
+class _PeakMeter:
+    "A fake measurement: a step's peak bytes at batch `bs`, fixed + per_sample·bs; notes calls."
+    def __init__(self, fixed, per_sample):
+        self.fixed, self.per_sample, self.calls = fixed, per_sample, []
+
+    def __call__(self, bs):
+        bs = as_number(bs, "the batch size you measured", whole=True)
+        self.calls.append(bs)
+        return self.fixed + self.per_sample * bs
+
+
+@exercise("11", 4, "largest_batch")
+def check_largest_batch(largest_batch):
+    "Exercise 11.4: double B from 1 while the measured peak fits the budget; the last B that fits."
+    cases = [(94_324, 3_504, 2**20), (1_000, 10, 1_640), (0, 3_261, 2**30), (5_000, 100, 5_050),
+             (50, 7, 100)]
+    for fixed, per, budget in cases:
+        meter = _PeakMeter(fixed, per)
+        got = call_uncopied(largest_batch, meter, budget)
+        fits = [2**i for i in range(40) if fixed + per * 2**i <= budget]
+        want = max(fits) if fits else None
+        label = (f"largest_batch(peak_bytes, budget={budget:,}) with a step's peak "
+                 f"{fixed:,} + {per:,}·B bytes")
+        if want is None:
+            if got is not None:
+                raise Wrong(f"{label} returns {got!r}, but even B = 1 needs {fixed + per:,} bytes: "
+                            f"return None when nothing fits.")
+            continue
+        if got is None:
+            raise Wrong(f"{label} returns None, but B = {want} fits "
+                        f"({fixed + per * want:,} bytes).")
+        got = as_number(got, f"what {label} returns", whole=True)
+        if not meter.calls:
+            raise Wrong(f"{label}: your function never called peak_bytes. Measure: call "
+                        f"peak_bytes(B) for B = 1, 2, 4, ...")
+        if got == want:
+            if meter.calls and meter.calls[-1] > 2 * want:
+                raise Wrong(f"{label}: you measured up to B = {meter.calls[-1]}, but B = "
+                            f"{2 * want} already did not fit: stop at the first size that fails "
+                            f"(on a GPU it would have run out of memory there).")
+            continue
+        if got == 2 * want:
+            raise Wrong(f"{label} returns {got}, the first size that does NOT fit "
+                        f"({fixed + per * got:,} bytes > {budget:,}): return the last one that "
+                        f"fits, {want}.")
+        if got == want // 2 and fixed + per * want == budget:
+            raise Wrong(f"{label} returns {got}, but B = {want} needs exactly the budget, "
+                        f"{budget:,} bytes: that fits (peak <= budget).")
+        raise Wrong(f"{label} returns {got}, but the largest power of two that fits is {want}.")

@@ -1,4 +1,4 @@
-"Checks for the exercises of notebook 12, Data-parallel mini-batches."
+"Checks for the exercises of notebook 12, Deep dive: data parallelism."
 import copy
 import math
 
@@ -7,52 +7,145 @@ import torch
 
 from . import Exercise, Wrong, as_number, call, call_uncopied, exercise, expect_close, what_it_is
 
-__all__ = ["check_effective_lr", "check_dp_speedup", "check_shard_indices", "check_accumulate_grads"]
+__all__ = ["check_shard_average_gap", "check_per_image_cost", "check_shard_indices",
+           "check_accumulate_grads"]
 
 
-@exercise("12", 1, "effective_lr")
-def check_effective_lr(effective_lr):
-    "Exercise 12.1: the learning rate for k ranks of b items (and accumulation), by linear scaling."
-    cases = [  # base_lr, base_bs, per_rank_bs, world_size, accum_steps
-        (0.1, 256, 64, 8, 1), (0.5, 64, 32, 4, 2), (0.1, 512, 16, 4, 1), (2.0, 128, 64, 2, 1),
-        (0.05, 100, 25, 1, 8)]
-    for base_lr, base_bs, b, k, acc in cases:
-        what = f"for base_lr={base_lr} at batch {base_bs}, {k} ranks of {b}, accum_steps={acc}"
-        got = as_number(call(effective_lr, base_lr, base_bs, b, k, acc),
-                        f"the learning rate {what}")
-        expected = base_lr * b * k * acc / base_bs
-        if not math.isclose(got, expected, rel_tol=1e-6):
-            if math.isclose(got, base_lr * b / base_bs, rel_tol=1e-6):
-                raise Wrong(f"{what} you return {got:.4g}: you scaled by the per-rank batch only. "
-                            f"SGD's batch is the ranks' batches together, {k} x {b} = {k * b}.")
-            if math.isclose(got, base_lr * b * k / base_bs, rel_tol=1e-6):
-                raise Wrong(f"{what} you return {got:.4g}: each step also sums {acc} accumulated "
-                            f"micro-batches, so the batch is {b} x {k} x {acc} = {b * k * acc}.")
-            if math.isclose(got, base_lr * math.sqrt(b * k * acc / base_bs), rel_tol=1e-6):
-                raise Wrong(f"{what} you return {got:.4g}: that is square-root scaling; the linear "
-                            f"rule multiplies the learning rate by the ratio of the batch sizes.")
-        expect_close(got, expected, f"the learning rate {what}", atol=0, rtol=1e-6)
+def _bn_net(seed):
+    "A tiny net with BatchNorm, its weights drawn from `seed`."
+    g = torch.Generator().manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.BatchNorm1d(5), torch.nn.ReLU(),
+                              torch.nn.Linear(5, 1))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    return net
 
 
-@exercise("12", 2, "dp_speedup")
-def check_dp_speedup(dp_speedup):
-    "Exercise 12.2: the speed-up of k ranks over one process, with an all-reduce every step."
-    for one, comm, k in [(1.0, 0.0, 4), (0.001, 0.001, 2), (0.010, 0.001, 8), (2.0, 0.5, 1),
-                         (0.3, 0.05, 3)]:
-        what = f"for one_process_s={one}, all_reduce_s={comm}, world_size={k}"
-        got = as_number(call(dp_speedup, one, comm, k), f"the speed-up {what}")
-        expected = one / (one / k + comm)
-        if not math.isclose(got, expected, rel_tol=1e-6):
-            if math.isclose(got, k, rel_tol=1e-6):
-                raise Wrong(f"{what} you return {got:.4g}: that leaves out the all-reduce, which "
-                            f"every step pays however many ranks there are.")
-            if math.isclose(got, one / ((one + comm) / k), rel_tol=1e-6):
-                raise Wrong(f"{what} you return {got:.4g}: the compute is shared by the ranks, "
-                            f"but the all-reduce is not: it does not get shorter with more ranks.")
-            if math.isclose(got, 1 / expected, rel_tol=1e-6):
-                raise Wrong(f"{what} you return {got:.4g}, DDP's time over one process's: the "
-                            f"speed-up is one process's time divided by DDP's.")
-        expect_close(got, expected, f"the speed-up {what}", atol=0, rtol=1e-6)
+def _lin_net(seed):
+    g = torch.Generator().manual_seed(seed)
+    net = torch.nn.Linear(6, 1)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    return net
+
+
+def _flat_grad(net, x, y, weight=1.0):
+    from utils import mnist_loss
+    net.zero_grad()
+    (mnist_loss(net(x), y) * weight).backward()
+    return torch.cat([p.grad.flatten() for p in net.parameters()]).clone()
+
+
+def _gaps(net, x, y, k):
+    "The reference gap, and what some plausible mistakes would return instead."
+    net = copy.deepcopy(net)
+    net.train()
+    whole = _flat_grad(net, x, y)
+    shards = [_flat_grad(net, xs, ys) for xs, ys in zip(x.chunk(k), y.chunk(k))]
+    gap = lambda g: (g - whole).abs().max().item()  # noqa: E731
+    out = {"right": gap(sum(shards) / k), "summed": gap(sum(shards)),
+           "last shard": gap(shards[-1]), "accumulated": gap(sum(
+               sum(shards[:i + 1]) for i in range(k)) / k)}
+    net.eval()
+    whole_eval = _flat_grad(net, x, y)
+    out["eval"] = (sum(_flat_grad(net, xs, ys) for xs, ys in zip(x.chunk(k), y.chunk(k))) / k
+                   - whole_eval).abs().max().item()
+    return out
+
+
+@exercise("12", 1, "shard_average_gap")
+def check_shard_average_gap(shard_average_gap):
+    "Exercise 12.1: how far the average of k shards' gradients is from the whole batch's."
+    cases = [(_lin_net, 12, 2, 0), (_bn_net, 12, 2, 1), (_bn_net, 16, 4, 2), (_lin_net, 8, 4, 3),
+             (_bn_net, 8, 2, 4)]
+    for make, n, k, seed in cases:
+        g = torch.Generator().manual_seed(100 + seed)
+        x, y = torch.randn(n, 6, generator=g), torch.randint(0, 2, (n, 1), generator=g)
+        net = make(seed)
+        kind = "with BatchNorm" if make is _bn_net else "linear"
+        what = f"for a {kind} model, a batch of {n} and world_size={k}"
+        got = as_number(call(shard_average_gap, net, x, y, k), f"the gap {what}")
+        ref = _gaps(net, x, y, k)
+        if math.isclose(got, ref["right"], rel_tol=1e-3, abs_tol=1e-6):
+            continue
+        hint = f"{what} you return {got:.4g}, but the largest difference is {ref['right']:.4g}"
+        for name, message in [
+                ("summed", "you added the shards' gradients: DDP's all-reduce averages them "
+                           "(divide by world_size)."),
+                ("accumulated", "the gradients piled up from shard to shard: zero them before "
+                                "each shard's backward, as each rank starts from its own."),
+                ("last shard", "that is the last shard's gradient alone: keep each shard's "
+                               "gradient (a copy) and average them."),
+                ("eval", "the model was in eval mode, where BatchNorm uses its running "
+                         "statistics: a rank trains in train mode, normalising by its own "
+                         "shard's mean and variance.")]:
+            if math.isclose(got, ref[name], rel_tol=1e-3, abs_tol=1e-6) and not math.isclose(
+                    ref[name], ref["right"], rel_tol=1e-3, abs_tol=1e-6):
+                raise Wrong(f"{hint}: {message}")
+        raise Wrong(f"{hint}. Split with xb.chunk(world_size), take each shard's gradient of "
+                    f"mnist_loss, average them, and compare with the whole batch's gradient.")
+
+
+class _Timer:
+    "A fake step timer: `fixed + per_image·bs` seconds, a slow first call at each size, a spike."
+    def __init__(self, fixed, per_image, spike_every=4):
+        self.fixed, self.per_image, self.spike_every, self.calls = fixed, per_image, spike_every, []
+
+    def __call__(self, bs):
+        bs = as_number(bs, "the batch size you timed", whole=True)
+        self.calls.append(bs)
+        t = self.fixed + self.per_image * bs
+        first = self.calls.count(bs) == 1
+        spike = len(self.calls) % self.spike_every == 0
+        return t * (10 if first else 3 if spike else 1)
+
+
+def _medians(fixed, per, small, large, repeats):
+    timer = _Timer(fixed, per)
+    ms = [float(np.median([timer(bs) for _ in range(repeats)])) for bs in (small, large)]
+    slope = (ms[1] - ms[0]) / (large - small)
+    return ms, slope, ms[0] - slope * small
+
+
+@exercise("12", 2, "per_image_cost")
+def check_per_image_cost(per_image_cost):
+    "Exercise 12.2: a step's fixed cost and cost per image, from median times at two batch sizes."
+    for fixed, per, small, large, repeats in [(3e-4, 2e-7, 64, 512, 5), (1e-3, 1e-6, 32, 256, 7),
+                                              (2e-4, 5e-8, 128, 1024, 5)]:
+        timer = _Timer(fixed, per)
+        what = (f"for a step of {fixed:g} s + {per:g} s an image (small={small}, large={large}, "
+                f"repeats={repeats})")
+        got = call_uncopied(per_image_cost, timer, small, large, repeats)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise Wrong(f"{what} you return {what_it_is(got)}: return the pair "
+                        f"(fixed seconds a step, seconds an image).")
+        f_got = as_number(got[0], f"the fixed seconds a step {what}")
+        c_got = as_number(got[1], f"the seconds an image {what}")
+        ms, slope, intercept = _medians(fixed, per, small, large, repeats)
+        if math.isclose(c_got, slope, rel_tol=1e-6) and math.isclose(f_got, intercept,
+                                                                      rel_tol=1e-6):
+            counts = {bs: timer.calls.count(bs) for bs in (small, large)}
+            if min(counts.values()) < repeats:
+                raise Wrong(f"{what}: call step_seconds {repeats} times at each size "
+                            f"(you called it {counts}).")
+            continue
+        if math.isclose(f_got, slope, rel_tol=1e-6) and math.isclose(c_got, intercept,
+                                                                      rel_tol=1e-6):
+            raise Wrong(f"{what} you return them swapped: first the fixed seconds a step, "
+                        f"then the seconds an image.")
+        if any(math.isclose(c_got, m / bs, rel_tol=1e-6) for m, bs in zip(ms, (small, large))):
+            raise Wrong(f"{what} your cost an image is a step's time divided by its batch: that "
+                        f"average carries the fixed cost of the step. The cost of one more image "
+                        f"is the slope: (time at large - time at small) / (large - small).")
+        if not math.isclose(c_got, slope, rel_tol=0.05):
+            raise Wrong(f"{what} your cost an image is {c_got:.4g} s, but the medians give "
+                        f"{slope:.4g}. Take the median of the {repeats} timings at each size "
+                        f"(the first is a warm-up and others may be disturbed: a mean would "
+                        f"carry them).")
+        raise Wrong(f"{what} your fixed seconds a step are {f_got:.4g}, but the line through "
+                    f"the two medians gives {intercept:.4g}: time at small - slope x small.")
 
 
 def _sampler_shard(n, world_size, rank, drop_last):

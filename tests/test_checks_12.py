@@ -11,68 +11,109 @@ from utils import mnist_loss
 from checking import COUNT_KINDS, NUMBER_KINDS, assert_passes, assert_wrong, returning
 
 
-# ---------------------------------------------------------------- 12.1 effective_lr
+# ---------------------------------------------------------------- 12.1 shard_average_gap
 
-def effective_lr(base_lr, base_bs, per_rank_bs, world_size, accum_steps=1):
-    return base_lr * per_rank_bs * world_size * accum_steps / base_bs
-
-
-def test_effective_lr_reference_passes():
-    assert_passes(checks.check_effective_lr, effective_lr)
+def flat_grad(model, x, y):
+    model.zero_grad()
+    mnist_loss(model(x), y).backward()
+    return torch.cat([p.grad.flatten() for p in model.parameters()]).clone()
 
 
-def test_effective_lr_per_rank_batch_only():
-    assert_wrong(checks.check_effective_lr, lambda lr, bs, b, k, acc=1: lr * b / bs,
-                 "you scaled by the per-rank batch only", "8 x 64 = 512")
+def shard_average_gap(model, xb, yb, world_size):
+    whole = flat_grad(model, xb, yb)
+    shards = [flat_grad(model, x, y) for x, y in zip(xb.chunk(world_size), yb.chunk(world_size))]
+    return (torch.stack(shards).mean(0) - whole).abs().max().item()
 
 
-def test_effective_lr_forgets_accumulation():
-    assert_wrong(checks.check_effective_lr, lambda lr, bs, b, k, acc=1: lr * b * k / bs,
-                 "accumulated micro-batches", "32 x 4 x 2 = 256")
+def test_shard_average_gap_reference_passes():
+    assert_passes(checks.check_shard_average_gap, shard_average_gap)
 
 
-def test_effective_lr_square_root_scaling():
-    assert_wrong(checks.check_effective_lr,
-                 lambda lr, bs, b, k, acc=1: lr * math.sqrt(b * k * acc / bs),
-                 "square-root scaling")
+def test_shard_average_gap_finds_batchnorm_and_not_a_linear_model():
+    x, y = torch.randn(16, 6, generator=torch.Generator().manual_seed(0)), torch.ones(16, 1)
+    assert shard_average_gap(torch.nn.Linear(6, 1), x, y, 2) < 1e-6
+    bn = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.BatchNorm1d(5), torch.nn.Linear(5, 1))
+    assert shard_average_gap(bn, x, y, 2) > 1e-3
 
 
-def test_effective_lr_inverted():
-    assert_wrong(checks.check_effective_lr, lambda lr, bs, b, k, acc=1: lr * bs / (b * k * acc),
-                 "the learning rate for base_lr=0.1 at batch 256, 8 ranks of 64", "should be 0.2")
+def summed(model, xb, yb, k):
+    whole = flat_grad(model, xb, yb)
+    return (sum(flat_grad(model, x, y) for x, y in zip(xb.chunk(k), yb.chunk(k)))
+            - whole).abs().max().item()
 
 
-# ---------------------------------------------------------------- 12.2 dp_speedup
-
-def dp_speedup(one_process_s, all_reduce_s, world_size):
-    return one_process_s / (one_process_s / world_size + all_reduce_s)
-
-
-def test_dp_speedup_reference_passes():
-    assert_passes(checks.check_dp_speedup, dp_speedup)
-
-
-def test_dp_speedup_without_the_all_reduce():
-    assert_wrong(checks.check_dp_speedup, lambda t, a, k: t / (t / k + a) if a == 0 else float(k),
-                 "leaves out the all-reduce")
+def never_zeroed(model, xb, yb, k):
+    whole = flat_grad(model, xb, yb)
+    model.zero_grad()
+    grads = []
+    for x, y in zip(xb.chunk(k), yb.chunk(k)):
+        mnist_loss(model(x), y).backward()
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]).clone())
+    return (torch.stack(grads).mean(0) - whole).abs().max().item()
 
 
-def test_dp_speedup_all_reduce_shared_by_the_ranks():
-    assert_wrong(checks.check_dp_speedup, lambda t, a, k: t / ((t + a) / k),
-                 "does not get shorter with more ranks")
+def in_eval_mode(model, xb, yb, k):
+    model.eval()
+    return shard_average_gap(model, xb, yb, k)
 
 
-def test_dp_speedup_upside_down():
-    assert_wrong(checks.check_dp_speedup, lambda t, a, k: (t / k + a) / t,
-                 "DDP's time over one process's")
+@pytest.mark.parametrize("wrong,message", [
+    (summed, "DDP's all-reduce averages them"),
+    (never_zeroed, "zero them before each shard's backward"),
+    (in_eval_mode, "eval mode"),
+    (lambda model, xb, yb, k: 0.0, "the largest difference is"),
+    (lambda model, xb, yb, k: "small", "should be a number"),
+])
+def test_shard_average_gap_rejects(wrong, message):
+    assert_wrong(checks.check_shard_average_gap, wrong, message)
+
+
+# ---------------------------------------------------------------- 12.2 per_image_cost
+
+def per_image_cost(step_seconds, small, large, repeats=5):
+    t_small = np.median([step_seconds(small) for _ in range(repeats)])
+    t_large = np.median([step_seconds(large) for _ in range(repeats)])
+    per_image = (t_large - t_small) / (large - small)
+    return t_small - per_image * small, per_image
+
+
+def test_per_image_cost_reference_passes():
+    assert_passes(checks.check_per_image_cost, per_image_cost)
+
+
+def average_per_image(step_seconds, small, large, repeats=5):
+    t = np.median([step_seconds(large) for _ in range(repeats)])
+    return 0.0, t / large
+
+
+def with_the_mean(step_seconds, small, large, repeats=5):
+    t_small = np.mean([step_seconds(small) for _ in range(repeats)])
+    t_large = np.mean([step_seconds(large) for _ in range(repeats)])
+    per_image = (t_large - t_small) / (large - small)
+    return t_small - per_image * small, per_image
+
+
+def one_call_each(step_seconds, small, large, repeats=5):
+    step_seconds(small), step_seconds(large)  # warm-up, then one timed call each
+    return per_image_cost(step_seconds, small, large, 1)
+
+
+@pytest.mark.parametrize("wrong,message", [
+    (average_per_image, "carries the fixed cost"),
+    (with_the_mean, "Take the median"),
+    (lambda t, s, l, r=5: per_image_cost(t, s, l, r)[::-1], "swapped"),
+    (one_call_each, "Take the median"),
+    (lambda t, s, l, r=5: 0.001, "return the pair"),
+])
+def test_per_image_cost_rejects(wrong, message):
+    assert_wrong(checks.check_per_image_cost, wrong, message)
 
 
 @pytest.mark.parametrize("kind", NUMBER_KINDS)
-@pytest.mark.parametrize("check,reference", [
-    (checks.check_effective_lr, effective_lr), (checks.check_dp_speedup, dp_speedup)],
-    ids=["effective_lr", "dp_speedup"])
-def test_a_number_of_any_kind_passes(check, reference, kind):
-    assert_passes(check, returning(NUMBER_KINDS[kind], reference))
+def test_a_number_of_any_kind_passes(kind):
+    assert_passes(checks.check_shard_average_gap, returning(NUMBER_KINDS[kind], shard_average_gap))
+    assert_passes(checks.check_per_image_cost,
+                  lambda *a: tuple(NUMBER_KINDS[kind](v) for v in per_image_cost(*a)))
 
 
 # ---------------------------------------------------------------- 12.3 shard_indices
@@ -192,14 +233,14 @@ def test_accumulate_grads_does_nothing():
                  "the parameters have no gradient")
 
 
-@pytest.mark.parametrize("name", ["check_effective_lr", "check_dp_speedup", "check_shard_indices",
-                                  "check_accumulate_grads"])
-def test_notebook_10_checks_are_registered_in_order(name):
+@pytest.mark.parametrize("name", ["check_shard_average_gap", "check_per_image_cost",
+                                  "check_shard_indices", "check_accumulate_grads"])
+def test_notebook_12_checks_are_registered_in_order(name):
     ex = checks.EXERCISES[name]
     assert ex.notebook == "12"
     assert [e.function for e in sorted((e for e in checks.EXERCISES.values() if e.notebook == "12"),
                                        key=lambda e: e.number)] == [
-        "effective_lr", "dp_speedup", "shard_indices", "accumulate_grads"]
+        "shard_average_gap", "per_image_cost", "shard_indices", "accumulate_grads"]
 
 
 # ---------------------------------------------------------------- correct, written another way
@@ -218,10 +259,28 @@ def accumulate_then_divide(model, xb, yb, micro_bs):
         p.grad /= len(xb)
 
 
+def shard_average_gap_looped(model, xb, yb, world_size):
+    "Each shard by index arithmetic, the average kept as a running sum, the gap as a 0-d tensor."
+    n = len(xb) // world_size
+    total = None
+    for r in range(world_size):
+        g = flat_grad(model, xb[r * n:(r + 1) * n], yb[r * n:(r + 1) * n])
+        total = g if total is None else total + g
+    return (total / world_size - flat_grad(model, xb, yb)).abs().max()
+
+
+def per_image_cost_sorted(step_seconds, small, large, repeats=5):
+    "Medians by sorting, as a list [fixed, per image] of NumPy floats."
+    def median(bs):
+        t = sorted(step_seconds(bs) for _ in range(repeats))
+        return (t[(repeats - 1) // 2] + t[repeats // 2]) / 2
+    a, b = median(small), median(large)
+    return [np.float64(a - (b - a) / (large - small) * small), np.float64((b - a) / (large - small))]
+
+
 OTHER_WAYS = {
-    "check_effective_lr": lambda lr, bs, b, k, acc=1: np.float32(lr * (b * k * acc / bs)),
-    "check_dp_speedup": lambda t, a, k: torch.tensor(t, dtype=torch.float64) / (
-        torch.tensor(t, dtype=torch.float64) / k + a),
+    "check_shard_average_gap": shard_average_gap_looped,
+    "check_per_image_cost": per_image_cost_sorted,
     "check_shard_indices": shard_indices_in_numpy,
     "check_accumulate_grads": accumulate_then_divide,
 }
@@ -232,6 +291,6 @@ def test_a_correct_answer_written_another_way_passes(name):
     assert_passes(getattr(checks, name), OTHER_WAYS[name])
 
 
-def test_every_check_of_10_gets_an_answer_written_another_way():
+def test_every_check_of_12_gets_an_answer_written_another_way():
     assert sorted(OTHER_WAYS) == sorted(n for n, ex in checks.EXERCISES.items()
                                         if ex.notebook == "12")

@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from utils import BasicOptim, TensorLoader, accuracy, calc_grad, make_linear, synchronize
+from sweeps import accuracy
+from utils import BasicOptim, TensorLoader, _positive_int, calc_grad, make_linear, synchronize
 
 BATCH_SIZES = [2 ** i for i in range(13)]  # 1 ... 4096, the slider's log scale
 LEARNING_RATES = [0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0]
@@ -34,14 +35,6 @@ LOSS_TAIL = 10  # the "final loss" of a run is the mean of its last 10 mini-batc
 
 
 # ---------------------------------------------------------------- argument checks
-
-def _positive_int(name, value, most=None):
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
-    if not ok or (most is not None and value > most):
-        upto = f" from 1 to {most}" if most is not None else " (1 or more)"
-        raise ValueError(f"{name} must be an integer{upto}, got {value!r}")
-    return int(value)
-
 
 def _positive_float(name, value):
     ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)

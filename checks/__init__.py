@@ -32,7 +32,7 @@ COURSE_DIR = Path(__file__).resolve().parent.parent
 EXERCISES = {}  # name of the check -> Exercise, filled by @exercise below
 # What an exercise cell may use without importing it (progress() runs the cells with this first).
 PRELUDE = ("import math, random\nimport numpy as np\nimport torch\nfrom torch import nn\n"
-           "from utils import *\n")
+           "from utils import *\nfrom sweeps import *\n")
 
 
 class Wrong(Exception):

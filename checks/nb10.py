@@ -149,6 +149,7 @@ def _nb10_pick_problem(seed, n=256, d=10):
 
 def _nb10_steps_to_target(make_model, x, y, lr, bs, target, budget, seed, model=None):
     "Steps until accuracy(model, x, y) >= target, or None if not within budget (the reference)."
+    import sweeps
     import utils
     model = make_model() if model is None else model  # a model passed in: the shared-model mistake
     dl = utils.TensorLoader(x, y, batch_size=bs, shuffle=True, drop_last=True,
@@ -160,7 +161,7 @@ def _nb10_steps_to_target(make_model, x, y, lr, bs, target, budget, seed, model=
             opt.step()
             opt.zero_grad()
             step += 1
-            if utils.accuracy(model, x, y) >= target:
+            if sweeps.accuracy(model, x, y) >= target:
                 return step
             if step == budget:
                 return None

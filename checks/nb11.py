@@ -1,10 +1,10 @@
 "Checks for the exercises of notebook 11, Deep dive: throughput and memory."
 import math
 
-from . import Exercise, Wrong, as_number, call, call_uncopied, exercise
+from . import Wrong, as_number, call, call_uncopied, exercise
 
 __all__ = ["check_throughput", "check_tie_or_winner", "check_saved_bytes_per_sample",
-           "check_largest_batch"]
+           "check_largest_batch_by_doubling"]
 
 
 def _nb11_median(values):
@@ -124,17 +124,17 @@ class _PeakMeter:
         return self.fixed + self.per_sample * bs
 
 
-@exercise("11", 4, "largest_batch")
-def check_largest_batch(largest_batch):
+@exercise("11", 4, "largest_batch_by_doubling")
+def check_largest_batch_by_doubling(largest_batch_by_doubling):
     "Exercise 11.4: double B from 1 while the measured peak fits the budget; the last B that fits."
     cases = [(94_324, 3_504, 2**20), (1_000, 10, 1_640), (0, 3_261, 2**30), (5_000, 100, 5_050),
              (50, 7, 100)]
     for fixed, per, budget in cases:
         meter = _PeakMeter(fixed, per)
-        got = call_uncopied(largest_batch, meter, budget)
+        got = call_uncopied(largest_batch_by_doubling, meter, budget)
         fits = [2**i for i in range(40) if fixed + per * 2**i <= budget]
         want = max(fits) if fits else None
-        label = (f"largest_batch(peak_bytes, budget={budget:,}) with a step's peak "
+        label = (f"largest_batch_by_doubling(peak_bytes, budget={budget:,}) with a step's peak "
                  f"{fixed:,} + {per:,}·B bytes")
         if want is None:
             if got is not None:

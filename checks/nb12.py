@@ -5,7 +5,7 @@ import math
 import numpy as np
 import torch
 
-from . import Exercise, Wrong, as_number, call, call_uncopied, exercise, expect_close, what_it_is
+from . import Wrong, as_number, call, call_uncopied, exercise, what_it_is
 
 __all__ = ["check_shard_average_gap", "check_per_image_cost", "check_shard_indices",
            "check_accumulate_grads"]

@@ -12,6 +12,9 @@ import checks
 import utils
 from checking import assert_passes
 from test_checks_07 import ALTERNATIVES_07
+from test_checks_10 import OTHER_WAYS as OTHER_WAYS_10
+from test_checks_11 import OTHER_WAYS as OTHER_WAYS_11
+from test_checks_12 import OTHER_WAYS as OTHER_WAYS_12
 
 
 # ---------------------------------------------------------------- notebook 01
@@ -234,108 +237,8 @@ def b_noise(G, H):
     return np.trace(H @ (dev.T @ dev) / len(G)) / curvature
 
 
-# ---------------------------------------------------------------- notebook 10
-
-def epochs_for(steps, n, bs, drop_last=True):
-    per_epoch = len(range(0, n - bs + 1, bs)) if drop_last else len(range(0, n, bs))
-    return np.float64(steps) / per_epoch
-
-
-def eps_opt(bs, eps_max, b_noise):
-    return torch.tensor(eps_max * bs / (bs + b_noise), dtype=torch.float64)
-
-
-def scaled_lr(step, base_lr, base_bs, bs, warmup_steps):
-    done = 1.0 if step >= warmup_steps else step / warmup_steps
-    return np.float64(base_lr * (1 + (bs / base_bs - 1) * done))
-
-
-def pick_lr(make_model, x, y, lrs, bs, target, budget, seed=0):
-    def batches(dl):
-        while True:
-            yield from dl
-
-    best = (None, None)
-    for lr in lrs:
-        model = make_model()
-        dl = utils.TensorLoader(x, y, batch_size=bs, shuffle=True, drop_last=True,
-                                generator=torch.Generator().manual_seed(seed))
-        for step, (xb, yb) in enumerate(itertools.islice(batches(dl), budget), start=1):
-            utils.mnist_loss(model(xb), yb).backward()
-            for p in model.parameters():
-                p.data -= p.grad.data * lr
-                p.grad = None
-            if utils.accuracy(model, x, y) >= target:
-                if best[1] is None or step < best[1] or (step == best[1] and lr < best[0]):
-                    best = (lr, step)
-                break
-    return best
-
-
-# ---------------------------------------------------------------- notebook 11
-
-def throughput(n_samples, timings):
-    if len(timings) < 2:
-        raise ValueError("time at least one epoch after the warm-up")
-    return n_samples / statistics.median(timings[1:])
-
-
-def label_runs(y, bs):
-    values = y.flatten().numpy()
-    kinds = []
-    for start in range(0, len(values), bs):
-        batch = values[start:start + bs]
-        kinds.append("only 3s" if batch.all() else "only 7s" if not batch.any() else "mixed")
-    return [(kind, len(list(group))) for kind, group in itertools.groupby(kinds)]
-
-
-def epoch_orders(n, epochs, reshuffle, generator):
-    orders = []
-    for _ in range(epochs):
-        if reshuffle or not orders:
-            orders.append(torch.randperm(n, generator=generator).numpy())
-        else:
-            orders.append(orders[0].copy())
-    return orders
-
-
-def tie_or_winner(a, b):
-    spread = max(np.ptp(a), np.ptp(b))
-    diff = statistics.mean(a) - statistics.mean(b)
-    if abs(diff) <= spread:
-        return "tie"
-    return "a" if diff > 0 else "b"
-
-
-def saved_bytes_per_sample(sizes):
-    total = 0
-    for n_in in sizes[:-1]:
-        total += 4 * n_in  # each Linear's input
-    total += 4  # the sigmoid's output
-    total += 1  # torch.where's bool
-    return np.int64(total)
-
-
-# ---------------------------------------------------------------- notebook 12
-
-def effective_lr(base_lr, base_bs, per_rank_bs, world_size, accum_steps=1):
-    return torch.tensor(base_lr, dtype=torch.float64) * (per_rank_bs * world_size * accum_steps
-                                                         / base_bs)
-
-
-def dp_speedup(one_process_s, all_reduce_s, world_size):
-    return np.float64(world_size * one_process_s / (one_process_s + world_size * all_reduce_s))
-
-
-def shard_indices(n, world_size, rank, drop_last=False):
-    per_rank = n // world_size if drop_last else -(-n // world_size)
-    return np.array([(rank + j * world_size) % n for j in range(per_rank)], dtype=np.int64)
-
-
-def accumulate_grads(model, xb, yb, micro_bs):
-    for xm, ym in zip(xb.split(micro_bs), yb.split(micro_bs)):
-        (utils.mnist_loss(model(xm), ym) * (len(xm) / len(xb))).backward()
-
+# ---------------------------------------------------------------- notebooks 07, 10, 11 and 12: their
+# answers written another way are in tests/test_checks_NN.py, imported above
 
 # ---------------------------------------------------------------- notebook 06
 
@@ -420,6 +323,9 @@ ALTERNATIVES = {
     "check_collapse_linear": collapse_linear,
     "check_train_epoch": train_epoch,
     **ALTERNATIVES_07,
+    **OTHER_WAYS_10,  # deep dives 10-12: their answers written another way, kept beside their tests
+    **OTHER_WAYS_11,
+    **OTHER_WAYS_12,
     "check_make_loaders": make_loaders,
     "check_bs_experiment": bs_experiment,
     "check_steps_to_target": steps_to_target,
@@ -431,19 +337,6 @@ ALTERNATIVES = {
     "check_b_simple": b_simple,
     "check_mnist_loss_curvature": mnist_loss_curvature,
     "check_b_noise": b_noise,
-    "check_epochs_for": epochs_for,
-    "check_eps_opt": eps_opt,
-    "check_scaled_lr": scaled_lr,
-    "check_pick_lr": pick_lr,
-    "check_throughput": throughput,
-    "check_label_runs": label_runs,
-    "check_epoch_orders": epoch_orders,
-    "check_tie_or_winner": tie_or_winner,
-    "check_saved_bytes_per_sample": saved_bytes_per_sample,
-    "check_effective_lr": effective_lr,
-    "check_dp_speedup": dp_speedup,
-    "check_shard_indices": shard_indices,
-    "check_accumulate_grads": accumulate_grads,
 }
 
 

@@ -7,6 +7,7 @@ import torch
 
 import checks
 import utils
+import sweeps
 from checking import assert_passes, assert_wrong, status
 
 
@@ -96,7 +97,7 @@ def bs_experiment(x, y):
             model = utils.make_linear()
             dl = utils.TensorLoader(x, y, batch_size=bs, shuffle=True,
                                     generator=torch.Generator().manual_seed(seed))
-            utils.train_steps(model, dl, utils.BasicOptim(model.parameters(), 1.0), 200)
+            sweeps.train_steps(model, dl, utils.BasicOptim(model.parameters(), 1.0), 200)
             with torch.no_grad():
                 losses[bs].append(utils.mnist_loss(model(x), y).item())
     return losses, "tie"

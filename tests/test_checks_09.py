@@ -6,7 +6,13 @@ import pytest
 import torch
 
 import checks
+import noise
 from checking import NUMBER_KINDS, assert_passes, rejects, returning, status
+
+
+def grad_noise_mc(per_sample_grads, batch_size, draws=100, generator=None):
+    "Monte-Carlo mean of the squared distance of `draws` random batch means from the full mean."
+    return noise.grad_noise_draws(per_sample_grads, batch_size, draws, generator).mean().item()
 
 
 # ---------------------------------------------------------------- 09.1 fp_factor
@@ -65,11 +71,10 @@ def test_measured_noise_reference_passes():
     assert status(checks.check_measured_noise, measured_noise).passed
 
 
-def test_measured_noise_agrees_with_utils_grad_noise_draws():
-    import utils
+def test_measured_noise_agrees_with_grad_noise_draws():
     G = torch.randn(50, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     ours = measured_noise(G, 10, 30, torch.Generator().manual_seed(3))
-    theirs = utils.grad_noise_mc(G, 10, 30, torch.Generator().manual_seed(3))
+    theirs = grad_noise_mc(G, 10, 30, torch.Generator().manual_seed(3))
     assert math.isclose(ours, theirs, rel_tol=1e-9)
 
 

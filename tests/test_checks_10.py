@@ -7,6 +7,7 @@ import torch
 
 import checks
 import utils
+import sweeps
 from checking import COUNT_KINDS, NUMBER_KINDS, assert_passes, assert_wrong, returning, status
 
 
@@ -151,7 +152,7 @@ def run_lr(make_model, x, y, lr, bs, target, budget, seed, first_step=1, fresh=T
             opt.step()
             opt.zero_grad()
             step += 1
-            if utils.accuracy(model, x, y) >= target:
+            if sweeps.accuracy(model, x, y) >= target:
                 return step - 1 + first_step, model
             if step >= budget:
                 return None, model
@@ -223,7 +224,7 @@ def pick_lr_step_by_step(make_model, x, y, lrs, bs, target, budget, seed=0):
             utils.calc_grad(*batch, model)
             opt.step()
             opt.zero_grad()
-            if utils.accuracy(model, x, y) >= target:
+            if sweeps.accuracy(model, x, y) >= target:
                 if best_steps is None or step < best_steps:
                     best_lr, best_steps = lr, step
                 break

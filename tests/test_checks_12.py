@@ -101,9 +101,9 @@ def one_call_each(step_seconds, small, large, repeats=5):
 @pytest.mark.parametrize("wrong,message", [
     (average_per_image, "carries the fixed cost"),
     (with_the_mean, "Take the median"),
-    (lambda t, s, l, r=5: per_image_cost(t, s, l, r)[::-1], "swapped"),
+    (lambda t, s, big, r=5: per_image_cost(t, s, big, r)[::-1], "swapped"),
     (one_call_each, "Take the median"),
-    (lambda t, s, l, r=5: 0.001, "return the pair"),
+    (lambda t, s, big, r=5: 0.001, "return the pair"),
 ])
 def test_per_image_cost_rejects(wrong, message):
     assert_wrong(checks.check_per_image_cost, wrong, message)
@@ -275,7 +275,8 @@ def per_image_cost_sorted(step_seconds, small, large, repeats=5):
         t = sorted(step_seconds(bs) for _ in range(repeats))
         return (t[(repeats - 1) // 2] + t[repeats // 2]) / 2
     a, b = median(small), median(large)
-    return [np.float64(a - (b - a) / (large - small) * small), np.float64((b - a) / (large - small))]
+    slope = (b - a) / (large - small)
+    return [np.float64(a - slope * small), np.float64(slope)]
 
 
 OTHER_WAYS = {

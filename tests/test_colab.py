@@ -52,10 +52,12 @@ def test_setup_cell_fetches_utils_on_colab(tmp_path):
     workdir.mkdir()
     result = run_cell(colab.SETUP_CELL, workdir, fake_colab=True, repo_url=str(clone))
     assert result.returncode == 0, result.stderr
-    for module in ["utils.py", "explorers.py"] + [f"checks/{p.name}" for p in
-                                                   sorted((clone / "checks").glob("*.py"))]:
+    modules = sorted(p.name for p in clone.glob("*.py"))
+    assert {"utils.py", "explorers.py", "sweeps.py", "noise.py", "hardware.py", "ddp.py"} <= set(
+        modules)
+    for module in modules + [f"checks/{p.name}" for p in sorted((clone / "checks").glob("*.py"))]:
         assert (workdir / module).read_text() == (clone / module).read_text()
     assert result.stdout.strip() == str(workdir)  # `import utils` found the fetched copy
     # __pycache__ holds the import's bytecode
     left = sorted(p.name for p in workdir.iterdir() if p.name != "__pycache__")
-    assert left == ["checks", "explorers.py", "utils.py"]  # the clone was cleaned up
+    assert left == sorted(["checks", *modules])  # the clone was cleaned up

@@ -1,4 +1,4 @@
-"""The data-parallel helpers of utils.py (notebook 12): processes that really all-reduce,
+"""The data-parallel helpers of ddp.py (deep dive 12): processes that really all-reduce,
 failures that come back as tracebacks instead of hangs, clear errors on bad input, no process
 left behind, the DDP = one-process equality, and the `torchrun` command the notebook shows.
 
@@ -21,7 +21,10 @@ import torch
 import torch.distributed as dist
 
 import utils
-from utils import BasicOptim, calc_grad, ddp_train, free_port, launch, make_linear, process_group
+import sweeps
+from ddp import _free_port as free_port
+from ddp import ddp_train, launch, process_group
+from utils import BasicOptim, calc_grad, make_linear
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "12_deep_dive_data_parallel.ipynb"
@@ -178,7 +181,7 @@ def test_an_unknown_backend():
 
 @pytest.mark.parametrize("world_size", [0, -1, 1.5, "2", True])
 def test_a_world_size_that_is_no_count(world_size):
-    with pytest.raises(ValueError, match="world_size must be a positive integer"):
+    with pytest.raises(ValueError, match=r"world_size must be an integer \(1 or more\)"):
         launch(sum_of_ranks_plus_one, world_size=world_size)
 
 
@@ -203,12 +206,12 @@ def test_ddp_train_refuses_a_world_larger_than_the_dataset():
 @pytest.mark.parametrize("bs", [0, -4, 2.0, None])
 def test_ddp_train_refuses_a_per_rank_batch_that_is_no_count(bs):
     x, y = torch.rand(8, 784), torch.ones(8, 1)
-    with pytest.raises(ValueError, match="the per-rank batch size bs must be a positive integer"):
+    with pytest.raises(ValueError, match=r"per-rank batch size bs must be an integer \(1 or more"):
         ddp_train(x, y, make_linear(), bs=bs, steps=1, lr=1.0)
 
 
 def test_ddp_train_refuses_zero_steps():
-    with pytest.raises(ValueError, match="steps must be a positive integer, got 0"):
+    with pytest.raises(ValueError, match=r"steps must be an integer \(1 or more\), got 0"):
         ddp_train(torch.rand(8, 784), torch.ones(8, 1), make_linear(), bs=2, steps=0, lr=1.0)
 
 
@@ -238,7 +241,7 @@ def test_ddp_equals_one_process_on_the_union_of_the_ranks_batches():
     assert torch.allclose(ranks[0]["grad"], (ranks[0]["local_grad"] + ranks[1]["local_grad"]) / 2)
     assert (ranks[0]["grad"] - first_grad).abs().max() < 1e-6
     single = make_linear(0)
-    utils.train_steps(single, [(x[i], y[i]) for i in batches], BasicOptim(single.parameters(), lr),
+    sweeps.train_steps(single, [(x[i], y[i]) for i in batches], BasicOptim(single.parameters(), lr),
                       steps)
     assert torch.equal(ranks[0]["weights"], ranks[1]["weights"])
     assert (ranks[0]["weights"] - flat(single.parameters())).abs().max() < 1e-5
@@ -282,7 +285,7 @@ def test_the_notebooks_torchrun_command_runs_and_matches_one_process():
 
 # ---------------------------------------------------------------- a notebook's kernel: failed cells
 
-KERNEL_SETUP = "import time, utils"
+KERNEL_SETUP = "import time, ddp, utils"
 
 
 def kernel_children(km):
@@ -296,13 +299,13 @@ def test_no_process_is_left_after_a_failed_or_interrupted_cell():
     try:
         assert kc.execute_interactive(KERNEL_SETUP, timeout=120)["content"]["status"] == "ok"
         # The workers fail: there is no data where they look
-        reply = kc.execute_interactive("utils.launch(utils.mnist_tensors, 'no_such_folder')",
+        reply = kc.execute_interactive("ddp.launch(utils.mnist_tensors, 'no_such_folder')",
                                        timeout=300)
         assert reply["content"]["status"] == "error"
         assert "FileNotFoundError: No PNG images in no_such_folder" in reply["content"]["evalue"]
         assert kernel_children(km) == set()
         # A job that would run for ten minutes, interrupted once its processes are up
-        kc.execute("utils.launch(time.sleep, 600, world_size=2)")
+        kc.execute("ddp.launch(time.sleep, 600, world_size=2)")
         deadline = time.monotonic() + 120
         while len(kernel_children(km)) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -4,6 +4,8 @@ import torch
 from torch.func import functional_call, grad, hessian, vmap
 
 import utils
+import sweeps
+import noise
 
 
 @pytest.fixture
@@ -27,14 +29,14 @@ def test_make_linear_repeats_and_leaves_the_global_rng_alone():
 def test_accuracy_is_batch_accuracy_of_the_whole_set(data):
     x, y = data
     model = utils.make_linear()
-    assert utils.accuracy(model, x, y) == pytest.approx(utils.batch_accuracy(model(x), y).item())
+    assert sweeps.accuracy(model, x, y) == pytest.approx(utils.batch_accuracy(model(x), y).item())
 
 
 def test_train_steps_crosses_epochs_and_returns_one_loss_per_step(data):
     x, y = data
     model = utils.make_linear()
     dl = utils.TensorLoader(x, y, batch_size=16)  # 3 batches an epoch
-    losses = utils.train_steps(model, dl, utils.BasicOptim(model.parameters(), 1.0), 7)
+    losses = sweeps.train_steps(model, dl, utils.BasicOptim(model.parameters(), 1.0), 7)
     assert len(losses) == 7 and all(isinstance(v, float) for v in losses)
     ref = utils.make_linear()
     opt = utils.BasicOptim(ref.parameters(), 1.0)
@@ -61,6 +63,6 @@ def test_per_sample_grads_and_hessian_match_autograd(data):
     x, y = data
     model = utils.make_linear()
     G, H = autograd_parts(model, x, y)
-    assert torch.allclose(utils.per_sample_grads(model, x, y), G, atol=1e-6)
-    assert torch.allclose(utils.mnist_hessian(model, x, y), H, atol=1e-7)
-    assert utils.mnist_hessian(model, x, y).dtype == torch.float64
+    assert torch.allclose(noise.per_sample_grads(model, x, y), G, atol=1e-6)
+    assert torch.allclose(noise.mnist_hessian(model, x, y), H, atol=1e-7)
+    assert noise.mnist_hessian(model, x, y).dtype == torch.float64

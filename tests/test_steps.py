@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import utils
+import sweeps
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def as_row(model):
 
 
 def test_every_copy_starts_from_make_linear():
-    stack = utils.LinearStack(3, 2, seed=7)
+    stack = sweeps.LinearStack(3, 2, seed=7)
     assert stack.weight.shape == (3, 2, 785) and stack.weight.requires_grad
     assert [p.shape for p in stack.parameters()] == [(3, 2, 785)]
     for r in range(3):
@@ -33,7 +34,7 @@ def test_every_copy_starts_from_make_linear():
 
 def test_forward_is_each_copys_linear_model_on_a_shared_or_a_per_run_batch(data):
     x, _ = data
-    stack = utils.LinearStack(2, 3)
+    stack = sweeps.LinearStack(2, 3)
     with torch.no_grad():
         stack.weight.add_(torch.randn(2, 3, 785, generator=torch.Generator().manual_seed(1)) * 0.1)
     shared, per_run = stack(x), stack([x[:10], x[10:20]])
@@ -50,11 +51,11 @@ def test_forward_is_each_copys_linear_model_on_a_shared_or_a_per_run_batch(data)
 
 def test_stack_loss_and_accuracy_are_mnist_loss_and_batch_accuracy_of_each_copy(data):
     x, y = data
-    stack = utils.LinearStack(2, 2)
+    stack = sweeps.LinearStack(2, 2)
     with torch.no_grad():
         stack.weight.add_(torch.randn(2, 2, 785, generator=torch.Generator().manual_seed(2)) * 0.05)
     preds = stack(x)
-    losses, accs = utils.stack_loss(preds, y), utils.stack_accuracy(stack, x, y)
+    losses, accs = sweeps.stack_loss(preds, y), sweeps.stack_accuracy(stack, x, y)
     assert losses.shape == accs.shape == (2, 2)
     for r in range(2):
         for k in range(2):
@@ -65,28 +66,28 @@ def test_stack_loss_and_accuracy_are_mnist_loss_and_batch_accuracy_of_each_copy(
 
 def test_stack_batches_hands_out_each_loaders_batches_epoch_after_epoch(data):
     x, y = data
-    batches = utils.stack_batches(loaders(x, y, 16, [0, 1]))  # 2 batches an epoch
+    batches = sweeps.stack_batches(loaders(x, y, 16, [0, 1]))  # 2 batches an epoch
     got = [next(batches) for _ in range(6)]  # 3 epochs
     for r, dl in enumerate(loaders(x, y, 16, [0, 1])):
         alone = [b for _ in range(3) for b in dl]
         for (xs, ys), (xb, yb) in zip(got, alone):
             assert torch.equal(xs[r], xb) and torch.equal(ys[r], yb)
     with pytest.raises(ValueError, match="same number of batches"):
-        next(utils.stack_batches(loaders(x, y, 16, [0]) + loaders(x, y, 8, [1])))
+        next(sweeps.stack_batches(loaders(x, y, 16, [0]) + loaders(x, y, 8, [1])))
 
 
 def test_a_stack_step_equals_separate_runs_of_basic_optim(data):
     x, y = data
     seeds, lrs = [0, 1, 2], [0.5, 4.0]
-    stack = utils.LinearStack(len(seeds), len(lrs))
+    stack = sweeps.LinearStack(len(seeds), len(lrs))
     opt = utils.BasicOptim(stack.parameters(), torch.tensor(lrs).view(1, -1, 1))
-    batches = utils.stack_batches(loaders(x, y, 16, seeds))
-    losses = [utils.stack_step(stack, *next(batches), opt) for _ in range(5)]  # 2 epoch ends
+    batches = sweeps.stack_batches(loaders(x, y, 16, seeds))
+    losses = [sweeps.stack_step(stack, *next(batches), opt) for _ in range(5)]  # 2 epoch ends
     assert stack.weight.grad is None and losses[0].shape == (3, 2) and not losses[0].requires_grad
     for r, seed in enumerate(seeds):
         for k, lr in enumerate(lrs):
             model = utils.make_linear()
-            alone = utils.train_steps(model, loaders(x, y, 16, [seed])[0],
+            alone = sweeps.train_steps(model, loaders(x, y, 16, [seed])[0],
                                       utils.BasicOptim(model.parameters(), lr), 5)
             assert torch.allclose(stack.weight[r, k].detach(), as_row(model), atol=1e-6)
             assert [step[r, k].item() for step in losses] == pytest.approx(alone, abs=1e-6)
@@ -94,13 +95,13 @@ def test_a_stack_step_equals_separate_runs_of_basic_optim(data):
 
 def test_fit_critical_batch_recovers_the_formula_and_weighs_relative_errors():
     sizes = np.array([1, 2, 4, 8, 16, 64, 256, 1024])
-    s_min, b_crit = utils.fit_critical_batch(sizes, 12.0 * (1 + 20.0 / sizes))
+    s_min, b_crit = sweeps.fit_critical_batch(sizes, 12.0 * (1 + 20.0 / sizes))
     assert s_min == pytest.approx(12.0) and b_crit == pytest.approx(20.0)
     noisy = 12.0 * (1 + 20.0 / sizes) * np.where(np.arange(len(sizes)) % 2, 1.1, 0.9)
-    s_min, b_crit = utils.fit_critical_batch(list(sizes), list(noisy))
+    s_min, b_crit = sweeps.fit_critical_batch(list(sizes), list(noisy))
     assert 10 < s_min < 14 and 15 < b_crit < 25
     # least squares on relative errors: scaling every count scales S_min and leaves B_crit alone
-    assert utils.fit_critical_batch(sizes, 3 * noisy) == pytest.approx((3 * s_min, b_crit))
+    assert sweeps.fit_critical_batch(sizes, 3 * noisy) == pytest.approx((3 * s_min, b_crit))
 
 @pytest.mark.parametrize("sizes,steps,match", [
     ([1, 2], [10], "same length"), ([4], [10], "same length"),
@@ -108,4 +109,4 @@ def test_fit_critical_batch_recovers_the_formula_and_weighs_relative_errors():
     ([1, 2], [10, -1], "positive and finite")])
 def test_fit_critical_batch_rejects_what_it_cannot_fit(sizes, steps, match):
     with pytest.raises(ValueError, match=match):
-        utils.fit_critical_batch(sizes, steps)
+        sweeps.fit_critical_batch(sizes, steps)

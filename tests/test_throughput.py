@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 import utils
+import hardware
 
 
 @pytest.fixture
@@ -26,7 +27,8 @@ def test_epoch_throughput_is_samples_over_the_median_epoch(monkeypatch, data):
     dl = utils.TensorLoader(x, y, batch_size=16)  # 16 + 16 + 8: a whole epoch is 40 samples
     # 1 warm-up epoch (untimed), then epochs of 4, 1 and 2 seconds: the median is 2
     scripted_clock(monkeypatch, [0.0, 4.0, 10.0, 11.0, 20.0, 22.0])
-    got = utils.epoch_throughput(model, dl, utils.BasicOptim(model.parameters(), 1.0), repeats=3)
+    opt = utils.BasicOptim(model.parameters(), 1.0)
+    got = hardware.epoch_throughput(model, dl, opt, repeats=3)
     assert got == 40 / 2
 
 
@@ -34,7 +36,7 @@ def test_epoch_throughput_trains_the_callers_model_one_epoch_per_call(data):
     x, y = data
     model, ref = utils.make_linear(), utils.make_linear()
     dl = utils.TensorLoader(x, y, batch_size=16)
-    utils.epoch_throughput(model, dl, utils.BasicOptim(model.parameters(), 1.0),
+    hardware.epoch_throughput(model, dl, utils.BasicOptim(model.parameters(), 1.0),
                            warmup=1, repeats=2)
     opt = utils.BasicOptim(ref.parameters(), 1.0)
     for _ in range(3):  # 1 warm-up + 2 timed epochs
@@ -53,7 +55,7 @@ def test_epoch_throughput_moves_batches_to_the_device(data):
 
     dl = [(x[:8].as_subclass(Spy), y[:8].as_subclass(Spy))]
     model = utils.make_linear()
-    rate = utils.epoch_throughput(model, dl, utils.BasicOptim(model.parameters(), 1.0),
+    rate = hardware.epoch_throughput(model, dl, utils.BasicOptim(model.parameters(), 1.0),
                                   device="cpu",
                                   warmup=0, repeats=1)
     assert rate > 0 and moved == [("cpu",), ("cpu",)]
@@ -64,10 +66,11 @@ def test_epoch_throughput_rejects_bad_input(data):
     model = utils.make_linear()
     opt = utils.BasicOptim(model.parameters(), 1.0)
     with pytest.raises(ValueError, match="no batch"):
-        utils.epoch_throughput(model, [], opt, warmup=0, repeats=1)
+        hardware.epoch_throughput(model, [], opt, warmup=0, repeats=1)
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="repeats"):
-            utils.epoch_throughput(model, utils.TensorLoader(x, y, batch_size=8), opt, repeats=bad)
+            dl = utils.TensorLoader(x, y, batch_size=8)
+            hardware.epoch_throughput(model, dl, opt, repeats=bad)
 
 
 # ---------------------------------------------------------------- saved_for_backward
@@ -85,7 +88,7 @@ def test_saved_bytes_follow_the_layer_shapes(sizes):
     per_sample = []
     for bs in (4, 12):
         xb, yb = torch.rand(bs, sizes[0]), torch.randint(0, 2, (bs, 1))
-        saved = utils.saved_for_backward(lambda: utils.mnist_loss(model(xb), yb),
+        saved = hardware.saved_for_backward(lambda: utils.mnist_loss(model(xb), yb),
                                          exclude=model.parameters())
         per_sample.append(sum(t.nbytes for t in saved))
         # the first Linear keeps the batch itself
@@ -99,11 +102,12 @@ def test_saved_bytes_follow_the_layer_shapes(sizes):
 def test_saved_for_backward_counts_a_shared_tensor_once_and_excludes_what_it_is_told():
     w = torch.ones(3, requires_grad=True)
     x = torch.rand(5, 3, requires_grad=True)
-    both = utils.saved_for_backward(lambda: (x * w).sum())  # each factor's gradient needs the other
+    # each factor's gradient needs the other
+    both = hardware.saved_for_backward(lambda: (x * w).sum())
     assert {t.data_ptr() for t in both} == {x.data_ptr(), w.data_ptr()}
-    only_x = utils.saved_for_backward(lambda: (x * w).sum(), exclude=[w])
+    only_x = hardware.saved_for_backward(lambda: (x * w).sum(), exclude=[w])
     assert [t.data_ptr() for t in only_x] == [x.data_ptr()]
-    square = utils.saved_for_backward(lambda: (x * x).sum())  # x saved twice: listed once
+    square = hardware.saved_for_backward(lambda: (x * x).sum())  # x saved twice: listed once
     assert [t.data_ptr() for t in square] == [x.data_ptr()]
     # nothing needs a gradient
-    assert utils.saved_for_backward(lambda: (x.detach() * 2).sum()) == []
+    assert hardware.saved_for_backward(lambda: (x.detach() * 2).sum()) == []

@@ -22,12 +22,12 @@ SETUP_CELL = (f"{SETUP_MARK}: fetches the course's modules, installs what Colab 
               "Elsewhere: nothing.\n"
               f'''import os, sys
 if "google.colab" in sys.modules and not os.path.exists("utils.py"):
-    import importlib.util, shutil, subprocess, tempfile
+    import glob, importlib.util, shutil, subprocess, tempfile
     repo_url = os.environ.get("COURSE_REPO_URL", "{REPO_URL}")
     with tempfile.TemporaryDirectory() as clone:
         subprocess.run(["git", "clone", "--quiet", "--depth=1", repo_url, clone], check=True)
-        for module in ("utils.py", "explorers.py"):
-            shutil.copy(os.path.join(clone, module), module)
+        for module in glob.glob(os.path.join(clone, "*.py")):  # utils.py and the others
+            shutil.copy(module, os.path.basename(module))
         shutil.copytree(os.path.join(clone, "checks"), "checks", dirs_exist_ok=True)
     if importlib.util.find_spec("fastai") is None:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "fastai"], check=True)'''

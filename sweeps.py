@@ -7,25 +7,6 @@ from utils import batch_accuracy, calc_grad, make_linear
 
 # ------------------------------------------------------------------- notebook 06: runs side by side
 
-def accuracy(model, x, y):
-    "`batch_accuracy` of the whole of `x`, `y` as one batch, as a float (no gradients)."
-    with torch.no_grad():
-        return batch_accuracy(model(x), y).item()
-
-
-def train_steps(model, dl, opt, steps):
-    "Take `steps` SGD steps over `dl`, starting a new epoch whenever it runs out; return each loss."
-    losses = []
-    while len(losses) < steps:
-        for xb, yb in dl:
-            losses.append(calc_grad(xb, yb, model).item())
-            opt.step()
-            opt.zero_grad()
-            if len(losses) == steps:
-                break
-    return losses
-
-
 class LinearStack(torch.nn.Module):
     "`runs` × `lrs` copies of `make_linear(seed)`: `weight` (runs, lrs, 785), bias last."
     def __init__(self, runs, lrs, seed=42):
@@ -52,12 +33,6 @@ def stack_loss(preds, targets):
     return torch.where(targets == 1, 1 - preds, preds).mean(-2)
 
 
-def stack_accuracy(model, x, y):
-    "`batch_accuracy` of every copy of a LinearStack on all of `x`, `y`: (runs, lrs), no gradients."
-    with torch.no_grad():
-        return ((model(x).sigmoid() > 0.5) == y).float().mean(-2)
-
-
 def stack_batches(loaders):
     "Batch i of every loader, epoch after epoch: (the x batches, their y stacked (runs, B, 1))."
     from itertools import zip_longest
@@ -78,6 +53,27 @@ def stack_step(model, xb, yb, opt):
     opt.step()
     opt.zero_grad()
     return losses.detach()
+
+
+# -------------------------------------------------------------- deep dive 09: one run, step by step
+
+def accuracy(model, x, y):
+    "`batch_accuracy` of the whole of `x`, `y` as one batch, as a float (no gradients)."
+    with torch.no_grad():
+        return batch_accuracy(model(x), y).item()
+
+
+def train_steps(model, dl, opt, steps):
+    "Take `steps` SGD steps over `dl`, starting a new epoch whenever it runs out; return each loss."
+    losses = []
+    while len(losses) < steps:
+        for xb, yb in dl:
+            losses.append(calc_grad(xb, yb, model).item())
+            opt.step()
+            opt.zero_grad()
+            if len(losses) == steps:
+                break
+    return losses
 
 
 # ------------------------------------------------------------ deep dive 10: the critical batch size

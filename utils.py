@@ -277,8 +277,8 @@ def peak_memory(fn):
 
 # ------------------------------------------------------ appendix: data download and argument checks
 
-MOVED = dict.fromkeys("accuracy train_steps LinearStack stack_loss stack_accuracy stack_batches "
-                      "stack_step fit_critical_batch".split(), "sweeps")  # where moved names went
+MOVED = dict.fromkeys("accuracy train_steps LinearStack stack_loss stack_batches stack_step "
+                      "fit_critical_batch".split(), "sweeps")  # where moved names went
 MOVED |= dict.fromkeys("per_sample_grads mnist_hessian grad_noise grad_noise_draws noise_scale "
                        "noise_scales".split(), "noise")
 MOVED |= dict.fromkeys("epoch_throughput saved_for_backward sweep_until_oom".split(), "hardware")

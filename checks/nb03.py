@@ -98,7 +98,7 @@ def _pixel_data():
     mean3[[0, 2, 5], 1:5] = 1.0
     mean7[0, :] = 1.0  # a blocky 7: the top bar and a diagonal
     mean7[torch.arange(1, 6), torch.arange(4, -1, -1)] = 1.0
-    noise = lambda n: 0.15 * torch.rand(n, 6, 6, generator=g)  # noqa: E731
+    noise = lambda n: 0.15 * torch.rand(n, 6, 6, generator=g)
     threes = torch.cat([mean3.expand(4, 6, 6), mean7[None]]) + noise(5)
     sevens = torch.cat([mean7.expand(2, 6, 6), mean3[None]]) + noise(3)
     return threes, sevens, mean3, mean7
@@ -109,7 +109,7 @@ def check_pixel_accuracy(pixel_accuracy):
     "Exercise 03.4: the fraction of all images that pixel similarity gets right."
     threes, sevens, mean3, mean7 = _pixel_data()
     got = as_number(call(pixel_accuracy, threes, sevens, mean3, mean7), "your accuracy")
-    d = lambda x, m: (x - m).abs().mean((-1, -2))  # noqa: E731
+    d = lambda x, m: (x - m).abs().mean((-1, -2))
     right3 = (d(threes, mean3) < d(threes, mean7)).float()
     right7 = (d(sevens, mean7) <= d(sevens, mean3)).float()
     overall = (right3.sum() + right7.sum()).item() / (len(threes) + len(sevens))

@@ -111,7 +111,7 @@ def check_gradient(gradient):
     g = torch.Generator().manual_seed(6)
     xb, w0 = torch.rand(8, 5, generator=g), torch.randn(5, 1, generator=g)
     yb = torch.tensor([[1], [0], [1], [1], [0], [0], [1], [0]])
-    squared = lambda p, y: (p - y).pow(2).mean()  # noqa: E731
+    squared = lambda p, y: (p - y).pow(2).mean()
     for name, loss_func in [("mnist_loss", _reference_mnist_loss), ("a squared error", squared)]:
         w = w0.clone().requires_grad_()
         expected, = torch.autograd.grad(loss_func(xb @ w, yb), w)

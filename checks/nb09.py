@@ -99,7 +99,7 @@ def check_measured_noise(measured_noise):
         if abs(got - want) <= tol:
             continue
         tr_sigma = (g.double() - g.double().mean(0)).pow(2).sum(1).mean().item()
-        near = lambda v: abs(got - v) <= max(tol, 0.05 * abs(v))  # noqa: E731
+        near = lambda v: abs(got - v) <= max(tol, 0.05 * abs(v))
         where = f"{what} returns {got:.4g}, but batches of {b} of these {n} rows give {want:.4g}"
         if b == n:
             raise Wrong(f"{what} returns {got:.4g}: a batch of all {n} rows is the full set and "

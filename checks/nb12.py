@@ -44,7 +44,7 @@ def _gaps(net, x, y, k):
     net.train()
     whole = _flat_grad(net, x, y)
     shards = [_flat_grad(net, xs, ys) for xs, ys in zip(x.chunk(k), y.chunk(k))]
-    gap = lambda g: (g - whole).abs().max().item()  # noqa: E731
+    gap = lambda g: (g - whole).abs().max().item()
     out = {"right": gap(sum(shards) / k), "summed": gap(sum(shards)),
            "last shard": gap(shards[-1]), "accumulated": gap(sum(
                sum(shards[:i + 1]) for i in range(k)) / k)}

@@ -237,8 +237,8 @@ def b_noise(G, H):
     return np.trace(H @ (dev.T @ dev) / len(G)) / curvature
 
 
-# ---------------------------------------------------------------- notebooks 07, 10, 11 and 12: their
-# answers written another way are in tests/test_checks_NN.py, imported above
+# ------------------------------------------------------------- notebooks 07, 10, 11 and 12
+# Their answers written another way are in tests/test_checks_NN.py, imported above.
 
 # ---------------------------------------------------------------- notebook 06
 

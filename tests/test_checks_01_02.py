@@ -139,7 +139,7 @@ def never_advances(items, bs, generator, drop_last=False):
 
 def test_shuffled_batches_accepts_the_reference():
     assert_passes(checks.check_shuffled_batches, shuffled_batches)
-    as_tensors = lambda items, bs, g, drop_last=False: [  # noqa: E731
+    as_tensors = lambda items, bs, g, drop_last=False: [
         torch.tensor(b) if isinstance(b[0], int) else tuple(b)
         for b in shuffled_batches(items, bs, g, drop_last)]
     assert_passes(checks.check_shuffled_batches, as_tensors)

@@ -65,15 +65,15 @@ def test_pixel_accuracy():
     assert_passes(check, pixel_accuracy)
 
     def averaged(threes, sevens, mean3, mean7):
-        is_3 = lambda x: mnist_distance(x, mean3) < mnist_distance(x, mean7)  # noqa: E731
+        is_3 = lambda x: mnist_distance(x, mean3) < mnist_distance(x, mean7)
         return ((is_3(threes).float().mean() + (~is_3(sevens)).float().mean()) / 2).item()
 
     def sevens_counted_as_threes(threes, sevens, mean3, mean7):
-        is_3 = lambda x: mnist_distance(x, mean3) < mnist_distance(x, mean7)  # noqa: E731
+        is_3 = lambda x: mnist_distance(x, mean3) < mnist_distance(x, mean7)
         return (is_3(threes).sum() + is_3(sevens).sum()).item() / (len(threes) + len(sevens))
 
     def rmse(threes, sevens, mean3, mean7):
-        d = lambda x, m: ((x - m) ** 2).mean((-1, -2)).sqrt()  # noqa: E731
+        d = lambda x, m: ((x - m) ** 2).mean((-1, -2)).sqrt()
         right = ((d(threes, mean3) < d(threes, mean7)).sum()
                  + (d(sevens, mean7) < d(sevens, mean3)).sum())
         return right.item() / 4   # a wrong count too: divides by half the images
@@ -150,13 +150,13 @@ def test_mnist_loss():
     assert_passes(check, mnist_loss)
     assert_passes(check, lambda p, t: torch.where(t == 1, 1 - 1 / (1 + torch.exp(-p)),
                                                   1 / (1 + torch.exp(-p))).mean())
-    no_sigmoid = lambda p, t: torch.where(t == 1, 1 - p, p).mean()  # noqa: E731
+    no_sigmoid = lambda p, t: torch.where(t == 1, 1 - p, p).mean()
     assert_wrong(check, no_sigmoid, "not between 0 and 1: did you apply the sigmoid")
-    swapped = lambda p, t: torch.where(t == 1, p.sigmoid(), 1 - p.sigmoid()).mean()  # noqa: E731
+    swapped = lambda p, t: torch.where(t == 1, p.sigmoid(), 1 - p.sigmoid()).mean()
     assert_wrong(check, swapped, "swapped")
-    summed = lambda p, t: torch.where(t == 1, 1 - p.sigmoid(), p.sigmoid()).sum()  # noqa: E731
+    summed = lambda p, t: torch.where(t == 1, 1 - p.sigmoid(), p.sigmoid()).sum()
     assert_wrong(check, summed, "summed")
-    unreduced = lambda p, t: torch.where(t == 1, 1 - p.sigmoid(), p.sigmoid())  # noqa: E731
+    unreduced = lambda p, t: torch.where(t == 1, 1 - p.sigmoid(), p.sigmoid())
     assert_wrong(check, unreduced, "shape (6, 1)", "one number")
     assert_wrong(check, lambda p, t: mnist_loss(p, t).item(), "no .item()")
     assert_wrong(check, lambda p, t: mnist_loss(p, t).detach(), "doesn't track gradients")

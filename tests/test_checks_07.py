@@ -153,7 +153,7 @@ def shuffle_orders(n, epochs, reshuffle, generator):
 
 def shuffle_orders_argsort(n, epochs, reshuffle, generator):
     "Other permutations than randperm's (argsort of uniform draws), as lists: still correct."
-    draw = lambda: torch.rand(n, generator=generator).argsort().tolist()  # noqa: E731
+    draw = lambda: torch.rand(n, generator=generator).argsort().tolist()
     if reshuffle:
         return [draw() for _ in range(epochs)]
     once = draw()

@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-import colab  # noqa: E402
+import colab  # noqa: E402  (tools/ is on sys.path only from above)
 
 NOTEBOOKS = colab.all_notebooks()
 

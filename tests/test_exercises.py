@@ -12,7 +12,7 @@ import checks
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-import exercises  # noqa: E402
+import exercises  # noqa: E402  (tools/ is on sys.path only from above)
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 PAIRS = list(exercises.pairs())

@@ -82,7 +82,7 @@ def test_a_run_that_blows_up_stops_and_says_so(data):
 
 def test_the_run_uses_one_cpu_thread_and_restores_the_setting(data):
     before, seen = torch.get_num_threads(), []
-    record = lambda *_: seen.append(torch.get_num_threads())  # noqa: E731
+    record = lambda *_: seen.append(torch.get_num_threads())
     train_run(data, steps=2, progress=record)
     assert seen == [1, 1] and torch.get_num_threads() == before
     train_run(data, steps=1, cpu_threads=None, progress=record)

@@ -11,13 +11,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-import budget  # noqa: E402
-import prose_numbers  # noqa: E402
+import budget  # noqa: E402  (tools/ is on sys.path only from above)
+import prose_numbers  # noqa: E402  (tools/ is on sys.path only from above)
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
 ALL = NOTEBOOKS + SOLUTIONS
-ids = lambda p: str(p.relative_to(ROOT / "notebooks"))  # noqa: E731
+ids = lambda p: str(p.relative_to(ROOT / "notebooks"))
 
 
 def load(path):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-import uncompared  # noqa: E402
+import uncompared  # noqa: E402  (tools/ is on sys.path only from above)
 
 
 def code(source, tags=None):

@@ -130,6 +130,19 @@ def test_readme_titles_match_the_notebooks():
         assert f"[{title(path)}](notebooks/{path.name})" in readme, f"README: [{title(path)}]"
 
 
+def study_time(minutes):
+    hours, rest = divmod(minutes, 60)
+    return " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "")
+                    if part)
+
+
+def test_readme_gives_each_notebook_its_study_time():
+    readme = (ROOT / "README.md").read_text()
+    for path in NOTEBOOKS:
+        row = f"[{title(path)}](notebooks/{path.name}) | {study_time(budget.study_minutes(path))} |"
+        assert row in readme, f"README: the study time of {path.name} (tools/budget.py)"
+
+
 @pytest.mark.parametrize("path", ALL, ids=ids)
 def test_prose_quotes_only_numbers_the_notebook_prints(path):
     missing = prose_numbers.unbacked(load(path))

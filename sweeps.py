@@ -55,14 +55,6 @@ def stack_step(model, xb, yb, opt):
     return losses.detach()
 
 
-# -------------------------------------------------------------- deep dive 09: one run, step by step
-
-def accuracy(model, x, y):
-    "`batch_accuracy` of the whole of `x`, `y` as one batch, as a float (no gradients)."
-    with torch.no_grad():
-        return batch_accuracy(model(x), y).item()
-
-
 def train_steps(model, dl, opt, steps):
     "Take `steps` SGD steps over `dl`, starting a new epoch whenever it runs out; return each loss."
     losses = []
@@ -74,6 +66,14 @@ def train_steps(model, dl, opt, steps):
             if len(losses) == steps:
                 break
     return losses
+
+
+# -------------------------------------------------------------- deep dive 09: one run, step by step
+
+def accuracy(model, x, y):
+    "`batch_accuracy` of the whole of `x`, `y` as one batch, as a float (no gradients)."
+    with torch.no_grad():
+        return batch_accuracy(model(x), y).item()
 
 
 # ------------------------------------------------------------ deep dive 10: the critical batch size

@@ -158,7 +158,7 @@ def train_model(model, train_dl, valid_dl, opt, epochs):
     return accs
 
 
-# ------------------------------------------------------- notebook 06: batches gathered from tensors
+# -------------------------------------- notebook 06: batches gathered from tensors, one fixed start
 
 class TensorLoader:
     "Batches `(x[idx], y[idx])` gathered on the tensors' own device; same as torch's DataLoader."
@@ -211,8 +211,6 @@ class TensorLoader:
             yield self.x[idx], self.y[idx]
 
 
-# --------------------------------------------------------------------- notebook 07: time and memory
-
 def make_linear(seed=42, device=None):
     "A fresh nn.Linear(28*28, 1) initialised from `seed` (global RNG untouched): same every run."
     with torch.random.fork_rng(devices=[]):
@@ -220,6 +218,8 @@ def make_linear(seed=42, device=None):
         model = torch.nn.Linear(28 * 28, 1)
     return model.to(device)
 
+
+# --------------------------------------------------------------------- notebook 07: time and memory
 
 def synchronize():
     "Wait for the GPU work queued so far (CUDA or MPS) to finish, so a clock reads real time."

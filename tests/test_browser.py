@@ -70,6 +70,18 @@ def cell_counts(path):
     return len(cells), sum(c["cell_type"] == "code" for c in cells)
 
 
+def hidden_code_cells(path):
+    "For each code cell, whether its source is collapsed (JupyterLab then shows no prompt number)."
+    cells = json.loads(Path(path).read_text())["cells"]
+    return [bool(c["metadata"].get("jupyter", {}).get("source_hidden"))
+            for c in cells if c["cell_type"] == "code"]
+
+
+def shown_code_cells(path):
+    "How many code cells show their source, and so a numbered prompt once run."
+    return hidden_code_cells(path).count(False)
+
+
 def uses_the_explorer(path):
     "True if a code cell of the notebook at `path` builds the batch-size explorer panel."
     return calls(path, "batch_size_explorer(")
@@ -351,7 +363,7 @@ def menu(page, steps, top, item):
 def run_all(page, steps, path, bound):
     """Clear every output, run every cell through the menus, wait until the kernel is done: all
     the code cells of the notebook at `path` numbered (the file's count, not the page's)."""
-    name, (_, code) = Path(path).name, cell_counts(path)
+    name, (_, code), shown = Path(path).name, cell_counts(path), shown_code_cells(path)
     menu(page, steps, "Edit", "Clear Outputs of All Cells")
     steps(f"{name}: no prompt of its {code} code cells numbered after Clear Outputs",
           lambda ms: page.wait_for_function(
@@ -361,24 +373,28 @@ def run_all(page, steps, path, bound):
     menu(page, steps, "Run", "Run All Cells")
     # Done: nothing queued, the kernel idle, and every prompt numbered (or a cell shows an error,
     # after which JupyterLab runs no more cells: assert_clean then says which).
-    steps(f"{name}: Run All Cells done (all {code} prompts numbered, none [*], the kernel idle)",
+    steps(f"{name}: Run All Cells done (the {shown} shown prompts numbered, none [*], the kernel "
+          "idle)",
           lambda ms: page.wait_for_function(
               f"() => {{ const s = ({NOTEBOOK_STATE})(); return s.queued === 0 && "
-              f"s.kernel === 'idle' && (s.error || s.numbered === {code}); }}",
+              f"s.kernel === 'idle' && (s.error || s.numbered >= {shown}); }}",
               polling=POLL_MS, timeout=ms),
           bound, state=lambda: notebook_state(page))
 
 
 def assert_clean(page, path):
     "Every code cell ran, once and in order, and no cell shows an error or a red stderr block."
-    name, (_, code) = Path(path).name, cell_counts(path)
+    name, shown = Path(path).name, shown_code_cells(path)
     notebook = current_notebook(page)
     red = notebook.locator(STDERR)
     assert red.count() == 0, (f"{name}: a cell shows an error or stderr:\n"
                              + red.first.text_content()[:2000])
     prompts = notebook.locator(".jp-CodeCell .jp-InputPrompt").all_text_contents()  # off-screen too
+    if len(prompts) == len(hidden_code_cells(path)):  # a collapsed cell's prompt stays blank
+        prompts = [p for p, hidden in zip(prompts, hidden_code_cells(path)) if not hidden]
     counts = [int(m.group(1)) if (m := re.search(r"\[(\d+)\]", p)) else None for p in prompts]
-    assert len(counts) == code and None not in counts, f"{name}: {code} code cells, {prompts}"
+    assert len(counts) == shown and None not in counts, (
+        f"{name}: {shown} shown code cells, {prompts}")
     assert counts == sorted(set(counts)), f"{name}: not run once each, in order: {prompts}"
 
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import explorers
+import utils
 from explorers import BatchSizeExplorer, ToyExplorer, path_noise, sgd_path, toy_problem, train_run
 
 
@@ -18,6 +19,12 @@ def fake_mnist(n, seed):
     y = (torch.arange(n) % 2).unsqueeze(1)
     x = (protos[y.squeeze(1)] + 0.5 * torch.randn(n, 784, generator=g)).clamp(0, 1)
     return x, y
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    "The real 3s and 7s, as the notebook hands them to the explorer (float32)."
+    return tuple(t.float() for t in utils.mnist_tensors(utils.mnist_sample_path()))
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +76,8 @@ def test_the_summary_names_batch_size_lr_and_final_numbers(data):
     assert line.startswith("B=64 lr=0.3 unshuffled: 20 steps")
     assert f"loss {run.final_loss:.4f}" in line and f"val acc {run.final_acc:.4f}" in line
     assert line.endswith(" s") and not run.summary(timing=False).endswith(" s")
-    widest = explorers.Run(4096, 0.003, 1600, False, "simple_net", 0, 12396, losses=[0.5] * 1600,
-                           seconds=[99.0] * 1600, accs=[0.5])
+    widest = explorers.Run(1024, 0.003, 800, False, "simple_net", 0, 12396, losses=[0.5] * 800,
+                           seconds=[99.0] * 800, accs=[0.5])
     assert len(widest.summary()) <= 100  # fits a notebook's line
 
 
@@ -256,3 +263,14 @@ def test_the_toy_panel_redraws_when_a_slider_moves():
     assert np.array_equal(panel.path, sgd_path(64, 0.1, 25))
     with pytest.raises(ValueError, match=r"lr must be one of \[0.01"):
         ToyExplorer(lr=0.7)
+
+
+@pytest.mark.parametrize("model", explorers.MODELS)
+def test_train_answers_within_3_seconds_at_the_largest_setting_the_sliders_allow(mnist, model):
+    start = time.perf_counter()
+    explorers.train_run(mnist, bs=max(explorers.BATCH_SIZES), lr=0.1,
+                        steps=max(explorers.STEP_COUNTS), model=model)
+    seconds = time.perf_counter() - start
+    print(f"Train at B={max(explorers.BATCH_SIZES)}, {max(explorers.STEP_COUNTS)} steps, {model}: "
+          f"{seconds:.2f} s")
+    assert seconds < 3.0, f"the slowest setting of the sliders takes {seconds:.1f} s to train"

@@ -274,3 +274,14 @@ def test_train_answers_within_3_seconds_at_the_largest_setting_the_sliders_allow
     print(f"Train at B={max(explorers.BATCH_SIZES)}, {max(explorers.STEP_COUNTS)} steps, {model}: "
           f"{seconds:.2f} s")
     assert seconds < 3.0, f"the slowest setting of the sliders takes {seconds:.1f} s to train"
+
+
+def test_the_sgd_path_explorer_redraws_within_a_second_at_its_largest_setting():
+    panel = explorers.toy_explorer(bs=max(explorers.TOY_BATCH_SIZES), lr=0.1,
+                                   steps=max(explorers.TOY_STEP_COUNTS))
+    start = time.perf_counter()
+    panel.redraw()  # what a moved slider runs
+    seconds = time.perf_counter() - start
+    print(f"SGD-path explorer, B={max(explorers.TOY_BATCH_SIZES)}, "
+          f"{max(explorers.TOY_STEP_COUNTS)} steps: drawn in {seconds:.2f} s")
+    assert seconds < 1.0, f"a redraw of the SGD-path explorer takes {seconds:.2f} s"

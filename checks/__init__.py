@@ -19,6 +19,7 @@ import json
 import math
 import numbers
 import os
+import random
 import sysconfig
 import textwrap
 import traceback
@@ -235,6 +236,21 @@ def expect_tensor(value, what, shape=None):
         raise Wrong(f"{what} should be a tensor, but it is {what_it_is(value)}{hint}.")
     if shape is not None and tuple(value.shape) != tuple(shape):
         raise Wrong(f"{what} should have shape {tuple(shape)}, but it has {tuple(value.shape)}.")
+
+
+@contextlib.contextmanager
+def global_rngs(seed):
+    "Torch's, NumPy's and Python's global random numbers set from `seed`, restored afterwards."
+    state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        random.seed(seed)
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(state[0])
+            np.random.set_state(state[1])
 
 
 def close_tensors(a, b, atol=1e-5, rtol=1e-4):

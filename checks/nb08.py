@@ -1,12 +1,10 @@
 "Checks for the exercises of notebook 08, Inside the DataLoader."
-import contextlib
 import math
-import random
 
-import numpy as np
 import torch
 
-from . import Wrong, call, call_uncopied, describe, exercise, expect_tensor, naming
+from . import (Wrong, call, call_uncopied, describe, exercise, expect_tensor, global_rngs,
+               naming)
 
 __all__ = ["check_collate_pairs", "check_gather_batches", "check_ShuffleLoader"]
 
@@ -107,24 +105,9 @@ def check_gather_batches(gather_batches):
                         f"{idx.tolist()}.")
 
 
-@contextlib.contextmanager
-def _nb08_global_rngs(seed):
-    "Torch's, NumPy's and Python's global random numbers set from `seed`, restored afterwards."
-    state = random.getstate(), np.random.get_state()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        random.seed(seed)
-        np.random.seed(seed)
-        try:
-            yield
-        finally:
-            random.setstate(state[0])
-            np.random.set_state(state[1])
-
-
 def _nb08_epochs(ShuffleLoader, x, y, bs, drop, seed, epochs, what, global_seed):
     "Three epochs of the learner's loader, each as a list of (xb, yb), and its len()."
-    with _nb08_global_rngs(global_seed):
+    with global_rngs(global_seed):
         dl = call(ShuffleLoader, x, y, bs, drop, torch.Generator().manual_seed(seed))
         if dl is None or torch.is_tensor(dl) or not hasattr(dl, "__iter__"):
             raise Wrong(f"ShuffleLoader(x, y, bs, drop_last, generator) should make a loader "

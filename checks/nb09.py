@@ -1,13 +1,10 @@
 "Checks for the exercises of notebook 09, Gradient noise."
-import contextlib
 import itertools
 import math
-import random
 
-import numpy as np
 import torch
 
-from . import Wrong, as_number, call, exercise, expect_tensor
+from . import Wrong, as_number, call, exercise, expect_tensor, global_rngs
 
 __all__ = ["check_fp_factor", "check_measured_noise", "check_b_simple",
            "check_mnist_loss_curvature", "check_b_noise"]
@@ -64,21 +61,6 @@ def _nb09_batch_distances(g, b):
                          for idx in itertools.combinations(range(len(g)), b)], dtype=torch.float64)
 
 
-@contextlib.contextmanager
-def _nb09_global_rngs(seed):
-    "Torch's, NumPy's and Python's global random numbers set from `seed`, restored afterwards."
-    state = random.getstate(), np.random.get_state()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        random.seed(seed)
-        np.random.seed(seed)
-        try:
-            yield
-        finally:
-            random.setstate(state[0])
-            np.random.set_state(state[1])
-
-
 @exercise("09", 2, "measured_noise")
 def check_measured_noise(measured_noise):
     "Exercise 09.2: the Monte-Carlo mean of |batch mean - full mean|² over seeded random batches."
@@ -90,7 +72,7 @@ def check_measured_noise(measured_noise):
     for g, b in [(g8, 1), (g8, 3), (g8, 6), (g7, 2), (g8, 8)]:
         n = len(g)
         what = f"measured_noise(G, b={b}, draws={draws}, generator) for G of shape {tuple(g.shape)}"
-        with _nb09_global_rngs(0):
+        with global_rngs(0):
             got = as_number(call(measured_noise, g, b, draws, torch.Generator().manual_seed(b)),
                             what)
         dist = _nb09_batch_distances(g.double(), b)
@@ -125,7 +107,7 @@ def check_measured_noise(measured_noise):
     what = f"measured_noise(G, b=3, draws, generator) for G of shape {tuple(g8.shape)}"
     runs = []
     for global_seed in (1, 2):
-        with _nb09_global_rngs(global_seed):
+        with global_rngs(global_seed):
             runs.append(as_number(call(measured_noise, g8, 3, 50, torch.Generator().manual_seed(5)),
                                   what))
     if runs[0] != runs[1]:

@@ -8,7 +8,7 @@ import torch
 import checks
 import utils
 import sweeps
-from checking import COUNT_KINDS, NUMBER_KINDS, assert_passes, assert_wrong, returning, status
+from checking import NUMBER_KINDS, assert_passes, assert_wrong, returning, status
 
 
 # ---------------------------------------------------------------- 10.1 epochs_for
@@ -34,61 +34,7 @@ def test_epochs_for_names_each_mistake():
     assert_wrong(checks.check_epochs_for, lambda *a, **k: "0.1", "should be a number")
 
 
-# ---------------------------------------------------------------- 10.2 steps_to_loss
-
-def steps_to_loss(model, x, y, bs, lr, target, budget, seed=0, batch_loss=False, first_step=1,
-                  before_step=False, one_epoch=False, none="None"):
-    dl = utils.TensorLoader(x, y, batch_size=bs, shuffle=True, drop_last=True,
-                            generator=torch.Generator().manual_seed(seed))
-    opt, step = utils.BasicOptim(model.parameters(), lr), 0
-    while step < budget:
-        for xb, yb in dl:
-            with torch.no_grad():
-                loss_before = utils.mnist_loss(model(x), y)
-            loss = utils.calc_grad(xb, yb, model)
-            opt.step()
-            opt.zero_grad()
-            step += 1
-            with torch.no_grad():
-                if not batch_loss:
-                    loss = loss_before if before_step else utils.mnist_loss(model(x), y)
-            if loss <= target:
-                return step - 1 + first_step
-            if step == budget:
-                return budget if none == "budget" else None
-        if one_epoch:
-            return None
-    return None
-
-
-def test_steps_to_loss_accepts_the_reference():
-    assert status(checks.check_steps_to_loss, steps_to_loss).passed
-
-
-def test_steps_to_loss_names_each_mistake():
-    assert_wrong(checks.check_steps_to_loss, lambda *a: steps_to_loss(*a, batch_loss=True),
-                 "the step where the *mini-batch's* loss", "mnist_loss(model(x), y)")
-    assert_wrong(checks.check_steps_to_loss, lambda *a: steps_to_loss(*a, first_step=0),
-                 "one less than", "the first step is step 1")
-    assert_wrong(checks.check_steps_to_loss, lambda *a: steps_to_loss(*a, before_step=True),
-                 "one more than", "right after each step")
-    assert_wrong(checks.check_steps_to_loss, lambda *a: steps_to_loss(*a, one_epoch=True),
-                 "keep going epoch after epoch")
-    assert_wrong(checks.check_steps_to_loss, lambda *a: steps_to_loss(*a, none="budget"),
-                 "return None, not 100")
-    assert_wrong(checks.check_steps_to_loss, lambda *a: float(steps_to_loss(*a) or 0),
-                 "should be a whole number")
-
-
-@pytest.mark.parametrize("kind", COUNT_KINDS)
-def test_steps_to_loss_takes_a_count_of_any_integer_kind(kind):
-    def answer(*args):
-        steps = steps_to_loss(*args)
-        return None if steps is None else COUNT_KINDS[kind](steps)
-    assert_passes(checks.check_steps_to_loss, answer)
-
-
-# ---------------------------------------------------------------- 10.3 scaled_lr
+# ---------------------------------------------------------------- 10.2 scaled_lr
 
 def scaled_lr(step, base_lr, base_bs, bs, warmup_steps):
     lr = base_lr * bs / base_bs
@@ -139,7 +85,7 @@ def test_a_number_of_any_kind_passes(check, reference, kind):
     assert_passes(check, returning(NUMBER_KINDS[kind], reference))
 
 
-# ---------------------------------------------------------------- 10.4 pick_lr
+# ---------------------------------------------------------------- 10.3 pick_lr
 
 def run_lr(make_model, x, y, lr, bs, target, budget, seed, first_step=1, fresh=True, model=None):
     model = make_model() if fresh or model is None else model
@@ -231,29 +177,9 @@ def pick_lr_step_by_step(make_model, x, y, lrs, bs, target, budget, seed=0):
     return best_lr, best_steps
 
 
-def steps_to_loss_with_an_iterator(model, x, y, bs, lr, target, budget, seed=0):
-    dl = utils.TensorLoader(x, y, batch_size=bs, shuffle=True, drop_last=True,
-                            generator=torch.Generator().manual_seed(seed))
-    opt, batches = utils.BasicOptim(model.parameters(), lr), iter(dl)
-    for step in range(1, budget + 1):
-        batch = next(batches, None)
-        if batch is None:  # a new epoch
-            batches = iter(dl)
-            batch = next(batches)
-        utils.calc_grad(*batch, model)
-        opt.step()
-        opt.zero_grad()
-        with torch.no_grad():
-            losses = torch.where(y == 1, 1 - model(x).sigmoid(), model(x).sigmoid())
-        if losses.double().mean().item() <= target:
-            return np.int64(step)
-    return None
-
-
 OTHER_WAYS = {
     "check_epochs_for": lambda steps, n, bs, drop_last=True: np.float64(steps) / (
         n // bs if drop_last else -(-n // bs)),
-    "check_steps_to_loss": steps_to_loss_with_an_iterator,
     "check_scaled_lr": scaled_lr_with_numpy,
     "check_pick_lr": pick_lr_step_by_step,
 }

@@ -1,11 +1,26 @@
 """Many training runs at once: the sweeps of notebook 06 and deep dive 10 (09 and 12 reuse them)."""
+import math
+
 import numpy as np
 import torch
 
 from utils import batch_accuracy, calc_grad, make_linear
 
 
-# ------------------------------------------------------------------- notebook 06: runs side by side
+# ------------------------------------------------ notebook 06: runs side by side, and the tie rule
+
+def spread(values):
+    "Seed-to-seed spread: the largest value minus the smallest (inf if a run never got there)."
+    values = np.asarray(values, dtype=float)
+    return float(values.max() - values.min()) if np.isfinite(values).all() else math.inf
+
+
+def tie(a, b):
+    "The tie rule: abs(difference of the means) <= the larger of the two spreads."
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return False  # a run that never got there ties with nothing
+    return bool(abs(np.mean(a) - np.mean(b)) <= max(spread(a), spread(b)))
+
 
 class LinearStack(torch.nn.Module):
     "`runs` × `lrs` copies of `make_linear(seed)`: `weight` (runs, lrs, 785), bias last."

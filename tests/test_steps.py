@@ -109,3 +109,11 @@ def test_fit_critical_batch_recovers_the_formula_and_weighs_relative_errors():
 def test_fit_critical_batch_rejects_what_it_cannot_fit(sizes, steps, match):
     with pytest.raises(ValueError, match=match):
         sweeps.fit_critical_batch(sizes, steps)
+
+
+def test_the_tie_rule_ties_within_the_larger_spread_and_never_with_a_run_that_did_not_arrive():
+    assert sweeps.spread([10, 12, 14]) == 4 and sweeps.spread([1, float("inf")]) == float("inf")
+    assert sweeps.tie([10, 12, 14], [13, 15, 16])  # means 12 and 14.67: 2.67 <= 4
+    assert not sweeps.tie([10, 12, 14], [17, 18, 19])  # 6 > 4
+    assert sweeps.tie([10, 10, 10], [14, 14, 14]) is False and sweeps.tie([1, 1], [1, 1])
+    assert not sweeps.tie([10, 12, float("inf")], [10, 12, 14])
